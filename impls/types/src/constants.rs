@@ -33,3 +33,9 @@ pub const DOMAIN_VOLUNTARY_EXIT: DomainType = [4, 0, 0, 0];
 pub const DOMAIN_SELECTION_PROOF: DomainType = [5, 0, 0, 0];
 /// `DOMAIN_AGGREGATE_AND_PROOF`.
 pub const DOMAIN_AGGREGATE_AND_PROOF: DomainType = [6, 0, 0, 0];
+
+/// Harness bound, not a spec rule: `process_slots` refuses to advance more than this many slots in
+/// one call ([`crate::Reject::SlotsTooFar`]), so a fuzz input cannot ask for a 2^64-slot loop.
+/// Every implementation applies the same bound, before doing any work. Covers every official
+/// phase0 vector (the longest skips a few epochs).
+pub const MAX_SLOTS_PER_TRANSITION: u64 = 1024;
