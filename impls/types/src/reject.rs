@@ -121,6 +121,20 @@ rejects! {
     ExitValidatorTooYoung,
     /// `assert bls.Verify(validator.pubkey, signing_root, signed_voluntary_exit.signature)`.
     InvalidVoluntaryExitSignature,
+    // ---- helpers' own asserts and list bounds (reachable only from crafted states/inputs) ----
+    /// `compute_shuffled_index`: `assert index < index_count` (e.g. a committee index beyond the
+    /// committee count in a pending attestation of the state).
+    ShuffleIndexOutOfRange,
+    /// `compute_proposer_index`: `assert len(indices) > 0` (no active validator).
+    NoActiveValidators,
+    /// `get_block_root_at_slot`: `assert slot < state.slot <= slot + SLOTS_PER_HISTORICAL_ROOT`.
+    BlockRootSlotOutOfRange,
+    /// A list index that is not a validator index is out of range (Python `IndexError`), e.g.
+    /// `bits[i]` of a pending attestation whose aggregation bits are shorter than its committee.
+    IndexOutOfRange,
+    /// An append to an SSZ list already at its limit (remerkleable raises), e.g.
+    /// `state.eth1_data_votes.append(...)` or a pending-attestation list.
+    ListFull,
 }
 
 impl core::fmt::Display for Reject {
