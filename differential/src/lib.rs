@@ -1,0 +1,6 @@
+//! Diverge's differential runner: the registry of implementations, the spec-vector runner, and
+//! structural state comparison. The `diverge` binary is a thin CLI over this library.
+
+pub mod diff;
+pub mod registry;
+pub mod vectors;
