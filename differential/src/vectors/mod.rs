@@ -231,12 +231,19 @@ pub fn run_all(cases: &[Case], implementations: &[String], progress: &(dyn Fn(&C
 }
 
 /// The default `tests` directory: `$DIVERGE_SPEC_TESTS`, else
-/// `<repository root>/../shared/consensus-spec-tests/tests`.
+/// `<repository root>/../shared/consensus-spec-tests/tests`, else `<repository root>/spec-tests/tests`
+/// (where `scripts/get-spec-tests.sh` puts them) when that one exists.
 pub fn default_tests_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("DIVERGE_SPEC_TESTS") {
         return PathBuf::from(dir);
     }
-    repository_root().join("..").join("shared").join("consensus-spec-tests").join("tests")
+    let root = repository_root();
+    let shared = root.join("..").join("shared").join("consensus-spec-tests").join("tests");
+    let fetched = root.join("spec-tests").join("tests");
+    if !shared.is_dir() && fetched.is_dir() {
+        return fetched;
+    }
+    shared
 }
 
 /// The repository root: the nearest ancestor of the current directory holding `differential/`

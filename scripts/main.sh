@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on real input: the official phase0 spec vectors (both presets) through every
+# implementation, with a pass/fail table. Fetches or generates the vectors when none are found.
+# Extra arguments go to `diverge vectors` (e.g. --json, --runner operations).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${DIVERGE_SPEC_TESTS:-}" ] && [ ! -d ../shared/consensus-spec-tests/tests ] && [ ! -d spec-tests/tests ]; then
+  echo "no spec vectors found: providing them with scripts/get-spec-tests.sh" >&2
+  bash scripts/get-spec-tests.sh >/dev/null
+fi
+cargo build --release --locked -p diverge
+exec target/release/diverge vectors --preset all "$@"
