@@ -142,3 +142,6 @@ impl<E: EthSpec> Phase0Impl<E> for SpecImpl {
         genesis::is_valid_genesis_state(state)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,72 @@
+//! Unit tests asserting real values: official shuffling vectors, hand-computed domains and square
+//! roots, a deposit proof from the vectors, and epoch sub-function edge cases beyond the vectors.
+#![allow(clippy::arithmetic_side_effects, reason = "test arithmetic on small known values")]
+
+mod epoch;
+mod helpers;
+
+use diverge_types::constants::FAR_FUTURE_EPOCH;
+use diverge_types::ssz::Decode;
+use diverge_types::ssz_types::{BitVector, FixedVector, VariableList};
+use diverge_types::*;
+use std::path::PathBuf;
+
+/// `/work/shared/consensus-spec-tests/tests` (or `$DIVERGE_SPEC_TESTS`), `None` when absent.
+pub(crate) fn vectors_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("DIVERGE_SPEC_TESTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
+    dir.is_dir().then_some(dir)
+}
+
+/// Decodes a `.ssz_snappy` file (snappy block format).
+pub(crate) fn read_ssz<T: Decode>(path: &std::path::Path) -> T {
+    let compressed = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let bytes = snap::raw::Decoder::new().decompress_vec(&compressed).unwrap();
+    T::from_ssz_bytes(&bytes).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+}
+
+/// A minimal-preset state at `slot` with `n` validators active since genesis, 32 ETH each, no
+/// attestations, finalized checkpoint at epoch 0, block roots `repeat_byte(slot % 64 + 1)`.
+pub(crate) fn synthetic_state(n: u64, slot: u64) -> BeaconState<MinimalSpec> {
+    let validators: Vec<Validator> = (0..n)
+        .map(|i| {
+            let mut pubkey = [0u8; 48];
+            pubkey[..8].copy_from_slice(&i.to_le_bytes());
+            Validator {
+                pubkey: BlsPubkey::from(pubkey),
+                withdrawal_credentials: Root::ZERO,
+                effective_balance: 32_000_000_000,
+                slashed: false,
+                activation_eligibility_epoch: 0,
+                activation_epoch: 0,
+                exit_epoch: FAR_FUTURE_EPOCH,
+                withdrawable_epoch: FAR_FUTURE_EPOCH,
+            }
+        })
+        .collect();
+    let block_roots: Vec<Root> = (0..64u8).map(|i| Root::repeat_byte(i + 1)).collect();
+    BeaconState {
+        genesis_time: 0,
+        genesis_validators_root: Root::ZERO,
+        slot,
+        fork: Fork::default(),
+        latest_block_header: BeaconBlockHeader::default(),
+        block_roots: FixedVector::new(block_roots).unwrap(),
+        state_roots: FixedVector::default(),
+        historical_roots: VariableList::empty(),
+        eth1_data: Eth1Data::default(),
+        eth1_data_votes: VariableList::empty(),
+        eth1_deposit_index: 0,
+        balances: VariableList::new(vec![32_000_000_000; n as usize]).unwrap(),
+        validators: VariableList::new(validators).unwrap(),
+        randao_mixes: FixedVector::default(),
+        slashings: FixedVector::default(),
+        previous_epoch_attestations: VariableList::empty(),
+        current_epoch_attestations: VariableList::empty(),
+        justification_bits: BitVector::new(),
+        previous_justified_checkpoint: Checkpoint::default(),
+        current_justified_checkpoint: Checkpoint::default(),
+        finalized_checkpoint: Checkpoint::default(),
+    }
+}
