@@ -5,7 +5,7 @@ use diverge_types::*;
 use std::fmt::Debug;
 
 /// The first place two values differ.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldDiff {
     /// Field path from the root, e.g. `validators[17].slashed`.
     pub path: String,

@@ -4,3 +4,9 @@
 pub mod diff;
 pub mod registry;
 pub mod vectors;
+pub mod allowlist;
+pub mod findings;
+pub mod pool;
+pub mod runner;
+pub mod target;
+pub mod session;

@@ -144,7 +144,7 @@ fn run_vectors(tests: Option<PathBuf>, preset: PresetArg, runners: Vec<String>, 
             }
             None => {
                 let step = (total / 10).max(1);
-                if n % step == 0 || n == total {
+                if n.is_multiple_of(step) || n == total {
                     eprintln!("vectors: {n}/{total} cases ({:.0} s)", start.elapsed().as_secs_f64());
                 }
             }

@@ -1,10 +1,22 @@
-//! The registered phase0 implementations, erased behind one object-safe trait so the runners can
-//! iterate over them. Adding an implementation is one line in [`implementations`].
+//! The registered phase0 implementations. Adding one is one line in [`visit_implementations`]; the
+//! runners see them either unprepared ([`Implementation`], for spec vectors) or with a prepared
+//! state pool ([`crate::runner::PreparedImpl`], for fuzzing and replay).
 
 use diverge_types::*;
 
-/// What the runners need of an implementation, object-safe. Blanket-implemented for every
-/// [`Phase0Impl`].
+/// Receives every registered implementation with its concrete type.
+pub trait Visitor<E: EthSpec> {
+    /// Called once per implementation, in registry order.
+    fn visit<I: Phase0Impl<E> + 'static>(&mut self, implementation: I);
+}
+
+/// Calls `visitor` with every registered implementation, in a fixed order.
+pub fn visit_implementations<E: EthSpec>(visitor: &mut impl Visitor<E>) {
+    visitor.visit(diverge_spec::SpecImpl);
+}
+
+/// What the spec-vector runner needs of an implementation, object-safe. Blanket-implemented for
+/// every [`Phase0Impl`].
 pub trait Implementation<E: EthSpec>: Send + Sync {
     /// Name used in tables and signatures.
     fn name(&self) -> &'static str;
@@ -66,13 +78,20 @@ impl<E: EthSpec, T: Phase0Impl<E>> Implementation<E> for T {
     }
 }
 
-/// Every registered phase0 implementation for preset `E`, in a fixed order.
+/// Every registered phase0 implementation for preset `E`, in registry order.
 pub fn implementations<E: EthSpec>() -> Vec<Box<dyn Implementation<E>>> {
-    // One line per implementation crate.
-    vec![]
+    struct Collect<E: EthSpec>(Vec<Box<dyn Implementation<E>>>);
+    impl<E: EthSpec> Visitor<E> for Collect<E> {
+        fn visit<I: Phase0Impl<E> + 'static>(&mut self, implementation: I) {
+            self.0.push(Box::new(implementation));
+        }
+    }
+    let mut c = Collect(Vec::new());
+    visit_implementations(&mut c);
+    c.0
 }
 
-/// Names of the registered implementations.
+/// Names of the registered implementations, in registry order.
 pub fn implementation_names() -> Vec<&'static str> {
     implementations::<MinimalSpec>().iter().map(|i| i.name()).collect()
 }

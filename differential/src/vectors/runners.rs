@@ -50,7 +50,9 @@ struct SszDeltas {
     penalties: VariableList<u64, U1099511627776>,
 }
 
-/// A case's inputs and expected result, read once and shared by every implementation.
+/// A case's inputs and expected result, read once and shared by every implementation. One per
+/// case, so the variants' size difference does not matter.
+#[allow(clippy::large_enum_variant, reason = "one short-lived value per case")]
 enum Loaded<E: EthSpec> {
     Transition { pre: BeaconState<E>, ops: Vec<Operation<E>>, bls: BlsMode, post: Option<BeaconState<E>> },
     Shuffling { seed: Root, count: u64, mapping: Vec<u64> },

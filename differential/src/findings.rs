@@ -1,0 +1,247 @@
+//! The findings store (architecture.md §8): a finding is written to disk — temp file, fsync,
+//! rename, fsync of the directory — before it is reported, as
+//! `findings/<target>/<signature-hash>/{input.bin, finding.json}`. `finding.json` is written last, so
+//! its presence means the finding is complete. One directory per signature: the first input kept,
+//! later inputs with the same signature only counted by the caller.
+
+use crate::diff::FieldDiff;
+use crate::runner::{Divergence, ImplVerdict, Verdict};
+use crate::target::Target;
+use diverge_types::*;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `finding.json` format version.
+pub const FINDING_FORMAT: u32 = 1;
+
+/// Writes `bytes` to `path` atomically and durably: a temp file in the same directory, fsync,
+/// rename over `path`, fsync of the directory.
+///
+/// # Errors
+/// Any I/O failure; `path` is then either absent or its old content.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// One implementation's verdict as recorded.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordedVerdict {
+    /// Implementation name.
+    pub implementation: String,
+    /// Implementation version.
+    pub version: String,
+    /// `valid`, `invalid`, `crash` or `timeout`.
+    pub kind: String,
+    /// The reject name, for `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The panic message, for `crash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// `hash_tree_root` of the post-state, for `valid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_root: Option<String>,
+}
+
+impl RecordedVerdict {
+    /// Records a live verdict (computes the post-state root).
+    pub fn from_verdict<E: EthSpec>(v: &ImplVerdict<E>) -> Self {
+        let mut r = RecordedVerdict {
+            implementation: v.name.to_string(),
+            version: v.version.to_string(),
+            kind: String::new(),
+            reason: None,
+            message: None,
+            post_root: None,
+        };
+        match &v.verdict {
+            Verdict::Valid(post) => {
+                r.kind = "valid".into();
+                r.post_root = Some(format!("{:#x}", post.tree_hash_root()));
+            }
+            Verdict::Invalid(reason) => {
+                r.kind = "invalid".into();
+                r.reason = Some(reason.name().into());
+            }
+            Verdict::Crash(m) => {
+                r.kind = "crash".into();
+                r.message = Some(m.clone());
+            }
+            Verdict::Timeout => r.kind = "timeout".into(),
+        }
+        r
+    }
+
+    /// The verdict in one line: `valid 0xab..`, `invalid AttestationTooEarly`, `crash: msg`, `timeout`.
+    pub fn summary(&self) -> String {
+        match self.kind.as_str() {
+            "valid" => format!("valid (post root {})", self.post_root.as_deref().unwrap_or("?")),
+            "invalid" => format!("invalid: {}", self.reason.as_deref().unwrap_or("?")),
+            "crash" => format!("CRASH: {}", self.message.as_deref().unwrap_or("?")),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The selected pool state.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RecordedState {
+    /// Pool id.
+    pub id: usize,
+    /// Its root.
+    pub root: String,
+    /// The spec vector it came from.
+    pub source: String,
+}
+
+/// `finding.json`: everything needed to understand and reproduce one divergence.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Finding {
+    /// [`FINDING_FORMAT`].
+    pub format: u32,
+    /// The divergence signature.
+    pub signature: String,
+    /// Target name.
+    pub target: String,
+    /// Preset name.
+    pub preset: String,
+    /// BLS mode name.
+    pub bls: String,
+    /// Reason strictness used.
+    pub strictness: crate::target::Strictness,
+    /// Pool directory used (as given) and its manifest format.
+    pub pool: String,
+    /// The selected state.
+    pub state: RecordedState,
+    /// Every implementation's verdict, in registry order.
+    pub verdicts: Vec<RecordedVerdict>,
+    /// Majority group, if any.
+    pub majority: Vec<String>,
+    /// Agreeing groups.
+    pub groups: Vec<Vec<String>>,
+    /// First differing field of two valid post-states.
+    pub diff: Option<FieldDiff>,
+    /// What found it: `diverge-run`, `diverge-fuzz`, `libfuzzer`, ...
+    pub engine: String,
+    /// File name of the input beside this file.
+    pub input: String,
+    /// SHA-256 of the input, hex.
+    pub input_sha256: String,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    /// The command that reproduces it.
+    pub replay: String,
+}
+
+/// Errors reading a finding.
+#[derive(Debug, thiserror::Error)]
+pub enum FindingError {
+    /// Unreadable or malformed file.
+    #[error("{path}: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Where findings go.
+#[derive(Clone, Debug)]
+pub struct FindingStore {
+    /// The `findings` directory.
+    pub root: PathBuf,
+}
+
+/// Hex of the first 8 bytes of SHA-256 of the signature: the directory name.
+pub fn signature_hash(signature: &str) -> String {
+    hex::encode(diverge_types::hash(signature.as_bytes()).get(..8).unwrap_or_default())
+}
+
+/// What [`FindingStore::record`] needs beyond the execution.
+pub struct Context<'a> {
+    /// Target.
+    pub target: Target,
+    /// BLS mode.
+    pub bls: BlsMode,
+    /// Strictness used.
+    pub strictness: crate::target::Strictness,
+    /// Pool directory.
+    pub pool_dir: &'a Path,
+    /// Selected state.
+    pub state: RecordedState,
+    /// Engine name.
+    pub engine: &'a str,
+}
+
+impl FindingStore {
+    /// The directory a signature's finding lives in.
+    pub fn dir_for(&self, target: Target, signature: &str) -> PathBuf {
+        self.root.join(target.name()).join(signature_hash(signature))
+    }
+
+    /// Writes the finding unless one with the same signature exists. Returns its directory and
+    /// whether it is new. The files are durable when this returns.
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn record<E: EthSpec>(&self, ctx: &Context<'_>, input: &[u8], verdicts: &[ImplVerdict<E>], divergence: &Divergence) -> std::io::Result<(PathBuf, bool)> {
+        let dir = self.dir_for(ctx.target, &divergence.signature);
+        if dir.join("finding.json").exists() {
+            return Ok((dir, false));
+        }
+        write_atomic(&dir.join("input.bin"), input)?;
+        let finding = Finding {
+            format: FINDING_FORMAT,
+            signature: divergence.signature.clone(),
+            target: ctx.target.name().to_string(),
+            preset: E::PRESET_BASE.to_string(),
+            bls: ctx.bls.name().to_string(),
+            strictness: ctx.strictness,
+            pool: ctx.pool_dir.display().to_string(),
+            state: ctx.state.clone(),
+            verdicts: verdicts.iter().map(RecordedVerdict::from_verdict).collect(),
+            majority: divergence.majority.clone(),
+            groups: divergence.groups.clone(),
+            diff: divergence.diff.clone(),
+            engine: ctx.engine.to_string(),
+            input: "input.bin".to_string(),
+            input_sha256: hex::encode(diverge_types::hash(input)),
+            created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            replay: format!("diverge replay {}", dir.display()),
+        };
+        let json = serde_json::to_string_pretty(&finding).map_err(std::io::Error::other)?;
+        write_atomic(&dir.join("finding.json"), json.as_bytes())?;
+        Ok((dir, true))
+    }
+}
+
+/// Reads a finding from its directory or its `finding.json`, with the input bytes, checking the
+/// input's hash.
+///
+/// # Errors
+/// [`FindingError::Corrupt`] naming the file and the reason.
+pub fn load(path: &Path) -> Result<(Finding, Vec<u8>, PathBuf), FindingError> {
+    let json_path = if path.is_dir() { path.join("finding.json") } else { path.to_path_buf() };
+    let corrupt = |p: &Path, reason: String| FindingError::Corrupt { path: p.to_path_buf(), reason };
+    let text = std::fs::read_to_string(&json_path).map_err(|e| corrupt(&json_path, format!("cannot read: {e}")))?;
+    let finding: Finding = serde_json::from_str(&text).map_err(|e| corrupt(&json_path, format!("not a finding: {e}")))?;
+    let dir = json_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let input_path = dir.join(&finding.input);
+    let input = std::fs::read(&input_path).map_err(|e| corrupt(&input_path, format!("cannot read: {e}")))?;
+    if hex::encode(diverge_types::hash(&input)) != finding.input_sha256 {
+        return Err(corrupt(&input_path, "SHA-256 differs from finding.json's input_sha256".to_string()));
+    }
+    Ok((finding, input, dir))
+}

@@ -1,0 +1,193 @@
+//! The versioned pre-state pool (architecture.md §5): inputs select a state by index into it, so a
+//! finding reproduces alone. Built from the spec vectors by `diverge corpus build`, stored as
+//! `corpora/states/<preset>/{manifest.json, <root>.ssz_snappy}`.
+//!
+//! A state file that is missing or corrupt (does not decode, or its root differs from the
+//! manifest) keeps its slot, marked unavailable with the path and reason: indices never shift, and
+//! inputs selecting other states are unaffected.
+
+use crate::vectors::files;
+use diverge_types::ssz::Encode;
+use diverge_types::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Pool format version, bumped when the selection rule or layout changes.
+pub const POOL_FORMAT: u32 = 1;
+
+/// One state of the manifest.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PoolEntry {
+    /// Index selected by `selector % len`.
+    pub id: usize,
+    /// File name inside the pool directory.
+    pub file: String,
+    /// `hash_tree_root` of the state, `0x`-hex.
+    pub root: String,
+    /// The spec-vector case it was first taken from (relative to the `tests` directory).
+    pub source: String,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    /// [`POOL_FORMAT`].
+    pub format: u32,
+    /// Preset name.
+    pub preset: String,
+    /// consensus-specs version of the source vectors.
+    pub spec_version: String,
+    /// The states, in id order.
+    pub states: Vec<PoolEntry>,
+}
+
+/// Errors reading or building a pool.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// The manifest is missing or unreadable.
+    #[error("state pool manifest {path}: {reason} (build it with `diverge corpus build`)")]
+    Manifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Writing failed.
+    #[error("writing {path}: {reason}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A vectors directory could not be read.
+    #[error("reading vectors: {0}")]
+    Vectors(String),
+}
+
+/// A loaded pool: `states[i]` is `Err(reason)` when the file for id `i` is unusable.
+pub struct StatePool<E: EthSpec> {
+    /// The pool directory.
+    pub dir: PathBuf,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The states, by id.
+    pub states: Vec<Result<BeaconState<E>, String>>,
+}
+
+impl<E: EthSpec> StatePool<E> {
+    /// Loads `dir/manifest.json` and every state it lists.
+    ///
+    /// # Errors
+    /// A missing or malformed manifest, or one for another preset. Individual state files that
+    /// fail are kept as unavailable slots.
+    pub fn load(dir: &Path) -> Result<Self, PoolError> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| PoolError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| PoolError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        if manifest.preset != E::PRESET_BASE {
+            return Err(PoolError::Manifest { path, reason: format!("pool is for preset {}, not {}", manifest.preset, E::PRESET_BASE) });
+        }
+        if manifest.states.is_empty() {
+            return Err(PoolError::Manifest { path, reason: "no states".to_string() });
+        }
+        let states = manifest
+            .states
+            .iter()
+            .map(|entry| {
+                let file = dir.join(&entry.file);
+                let state: BeaconState<E> = files::read_ssz(&file).map_err(|e| e.to_string())?;
+                let root = format!("{:#x}", state.tree_hash_root());
+                if root == entry.root {
+                    Ok(state)
+                } else {
+                    Err(format!("{}: root {root} differs from the manifest's {}", file.display(), entry.root))
+                }
+            })
+            .collect();
+        Ok(StatePool { dir: dir.to_path_buf(), manifest, states })
+    }
+
+    /// The id a selector picks: `selector % len`.
+    pub fn select(&self, selector: u16) -> usize {
+        usize::from(selector) % self.states.len().max(1)
+    }
+
+    /// Number of slots (available or not).
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether the pool has no slot.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+}
+
+/// The runners whose `pre.ssz_snappy` states enter the pool, in a fixed order (ids are stable for
+/// a given vector set).
+pub const POOL_SOURCES: &[&str] = &["operations", "sanity", "epoch_processing", "finality", "random", "rewards"];
+
+/// Builds the pool for preset `E` from `tests_root` into `out_dir`: every distinct `pre` state of
+/// [`POOL_SOURCES`], deduplicated by root, in sorted path order. Overwrites the manifest.
+///
+/// # Errors
+/// Unreadable vector directories or unwritable output. Corrupt vector files are skipped and
+/// listed in the returned warnings.
+pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path) -> Result<(Manifest, Vec<String>), PoolError> {
+    let phase0 = tests_root.join(E::PRESET_BASE).join("phase0");
+    let mut pres: Vec<PathBuf> = Vec::new();
+    for runner in POOL_SOURCES {
+        collect_pre_states(&phase0.join(runner), &mut pres)?;
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| PoolError::Write { path: out_dir.to_path_buf(), reason: e.to_string() })?;
+    let mut seen = BTreeSet::new();
+    let mut states = Vec::new();
+    let mut warnings = Vec::new();
+    for pre in pres {
+        let state: BeaconState<E> = match files::read_ssz(&pre) {
+            Ok(s) => s,
+            Err(e) => {
+                warnings.push(e.to_string());
+                continue;
+            }
+        };
+        let root = format!("{:#x}", state.tree_hash_root());
+        if !seen.insert(root.clone()) {
+            continue;
+        }
+        let file = format!("{}.ssz_snappy", root.trim_start_matches("0x"));
+        let bytes = snap::raw::Encoder::new()
+            .compress_vec(&state.as_ssz_bytes())
+            .map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
+        crate::findings::write_atomic(&out_dir.join(&file), &bytes).map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
+        let source = pre.parent().and_then(|p| p.strip_prefix(tests_root).ok()).map(|p| p.display().to_string()).unwrap_or_default();
+        states.push(PoolEntry { id: states.len(), file, root, source });
+    }
+    let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states };
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
+    crate::findings::write_atomic(&out_dir.join("manifest.json"), json.as_bytes())
+        .map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
+    Ok((manifest, warnings))
+}
+
+fn collect_pre_states(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PoolError> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| PoolError::Vectors(format!("{}: {e}", dir.display())))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_pre_states(&path, out)?;
+        } else if path.file_name().is_some_and(|n| n == "pre.ssz_snappy") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! The differential runner (architecture.md §3–§4): one input → every registered implementation →
+//! a verdict each → N-way comparison without a privileged implementation.
+//!
+//! The pool is prepared once per process per implementation; an execution clones a prepared state,
+//! applies one operation and exports the post-state for structural comparison. `hash_tree_root`
+//! is computed only for reports.
+
+use crate::allowlist;
+use crate::diff::{first_state_difference, FieldDiff};
+use crate::pool::StatePool;
+use crate::registry::{visit_implementations, Visitor};
+use crate::target::{self, DecodeError, Strictness, Target};
+use diverge_types::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One implementation's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict<E: EthSpec> {
+    /// Accepted, with the post-state.
+    Valid(Box<BeaconState<E>>),
+    /// Rejected, with the reason.
+    Invalid(Reject),
+    /// Panicked, with the message.
+    Crash(String),
+    /// Took longer than the per-case budget.
+    Timeout,
+}
+
+impl<E: EthSpec> Verdict<E> {
+    /// The verdict's kind for signatures: `valid`, the reject name (or `invalid` in outcome mode),
+    /// `crash`, `timeout`. Never contains numbers.
+    pub fn kind(&self, strictness: Strictness) -> String {
+        match self {
+            Verdict::Valid(_) => "valid".to_string(),
+            Verdict::Invalid(r) => match strictness {
+                Strictness::Reason => r.name().to_string(),
+                Strictness::Outcome => "invalid".to_string(),
+            },
+            Verdict::Crash(_) => "crash".to_string(),
+            Verdict::Timeout => "timeout".to_string(),
+        }
+    }
+}
+
+/// A prepared implementation: its pool states built once, executions clone them.
+pub trait PreparedImpl<E: EthSpec>: Send + Sync {
+    /// Implementation name.
+    fn name(&self) -> &'static str;
+    /// Implementation version.
+    fn version(&self) -> &'static str;
+    /// Clones prepared state `id`, applies `op`, exports the post-state. `Err` is the rejection,
+    /// including a failed `prepare` of that state.
+    ///
+    /// # Errors
+    /// The rejection.
+    fn execute(&self, id: usize, op: &Operation<E>, bls: BlsMode) -> Result<BeaconState<E>, Reject>;
+}
+
+struct Prepared<E: EthSpec, I: Phase0Impl<E>> {
+    implementation: I,
+    states: Vec<Result<I::State, Reject>>,
+}
+
+impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
+    fn name(&self) -> &'static str {
+        self.implementation.name()
+    }
+    fn version(&self) -> &'static str {
+        self.implementation.version()
+    }
+    fn execute(&self, id: usize, op: &Operation<E>, bls: BlsMode) -> Result<BeaconState<E>, Reject> {
+        let prepared = self.states.get(id).ok_or(Reject::Internal)?.as_ref().map_err(|r| *r)?;
+        let mut state = prepared.clone();
+        self.implementation.apply(&mut state, op, bls)?;
+        Ok(self.implementation.export(&state))
+    }
+}
+
+/// Runner settings.
+#[derive(Clone, Copy, Debug)]
+pub struct RunnerConfig {
+    /// BLS mode for every execution.
+    pub bls: BlsMode,
+    /// Per-implementation, per-execution time budget; a slower execution is a `Timeout`.
+    pub timeout: Duration,
+    /// Override of the target's default strictness.
+    pub strictness: Option<Strictness>,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig { bls: BlsMode::AssumeValid, timeout: Duration::from_secs(20), strictness: None }
+    }
+}
+
+/// Every implementation with the prepared pool, for preset `E`.
+pub struct Runner<E: EthSpec> {
+    /// The pool.
+    pub pool: Arc<StatePool<E>>,
+    /// Prepared implementations, in registry order.
+    pub implementations: Vec<Box<dyn PreparedImpl<E>>>,
+    /// Settings.
+    pub config: RunnerConfig,
+}
+
+/// One implementation's verdict in an execution.
+#[derive(Clone, Debug)]
+pub struct ImplVerdict<E: EthSpec> {
+    /// Implementation name.
+    pub name: &'static str,
+    /// Implementation version.
+    pub version: &'static str,
+    /// The verdict.
+    pub verdict: Verdict<E>,
+}
+
+/// A disagreement.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Divergence {
+    /// `<target>: <implA>-vs-<implB>: <kindA>/<kindB>`.
+    pub signature: String,
+    /// Implementations in the largest agreeing group, when it is a strict majority of the groups.
+    pub majority: Vec<String>,
+    /// Every group of agreeing implementations.
+    pub groups: Vec<Vec<String>>,
+    /// First differing field between two valid post-states, if that is the disagreement.
+    pub diff: Option<FieldDiff>,
+}
+
+/// The outcome of one input.
+#[derive(Clone, Debug)]
+pub enum Execution<E: EthSpec> {
+    /// The input does not decode (rejected from the corpus).
+    Undecodable(DecodeError),
+    /// The selected pool state is unavailable (corrupt or missing file).
+    StateUnavailable {
+        /// The state id.
+        id: usize,
+        /// Why.
+        reason: String,
+    },
+    /// Every implementation ran.
+    Ran {
+        /// Selected pool state id.
+        state_id: usize,
+        /// The verdicts, in registry order.
+        verdicts: Vec<ImplVerdict<E>>,
+        /// `None` when they agree.
+        divergence: Option<Divergence>,
+    },
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string())
+}
+
+impl<E: EthSpec> Runner<E> {
+    /// Prepares every registered implementation over `pool` (once per process).
+    pub fn new(pool: Arc<StatePool<E>>, config: RunnerConfig) -> Self {
+        struct Prep<'a, E: EthSpec> {
+            pool: &'a StatePool<E>,
+            out: Vec<Box<dyn PreparedImpl<E>>>,
+        }
+        impl<E: EthSpec> Visitor<E> for Prep<'_, E> {
+            fn visit<I: Phase0Impl<E> + 'static>(&mut self, implementation: I) {
+                let states = self
+                    .pool
+                    .states
+                    .iter()
+                    .map(|s| match s {
+                        Ok(state) => catch_unwind(AssertUnwindSafe(|| implementation.prepare(state))).unwrap_or(Err(Reject::Internal)),
+                        Err(_) => Err(Reject::Internal),
+                    })
+                    .collect();
+                self.out.push(Box::new(Prepared { implementation, states }));
+            }
+        }
+        let mut prep = Prep { pool: &pool, out: Vec::new() };
+        visit_implementations(&mut prep);
+        let implementations = prep.out;
+        Runner { pool, implementations, config }
+    }
+
+    /// Runs `data` as an input of `target` through every implementation and compares.
+    pub fn run(&self, target: Target, data: &[u8]) -> Execution<E> {
+        let decoded = match target::decode::<E>(target, data) {
+            Ok(d) => d,
+            Err(e) => return Execution::Undecodable(e),
+        };
+        let id = self.pool.select(decoded.selector);
+        if let Some(Err(reason)) = self.pool.states.get(id) {
+            return Execution::StateUnavailable { id, reason: reason.clone() };
+        }
+        let verdicts: Vec<ImplVerdict<E>> = self
+            .implementations
+            .iter()
+            .map(|imp| {
+                let start = Instant::now();
+                let result = catch_unwind(AssertUnwindSafe(|| imp.execute(id, &decoded.operation, self.config.bls)));
+                let verdict = match result {
+                    _ if start.elapsed() > self.config.timeout => Verdict::Timeout,
+                    Ok(Ok(post)) => Verdict::Valid(Box::new(post)),
+                    Ok(Err(reason)) => Verdict::Invalid(reason),
+                    Err(payload) => Verdict::Crash(panic_message(payload.as_ref())),
+                };
+                ImplVerdict { name: imp.name(), version: imp.version(), verdict }
+            })
+            .collect();
+        let strictness = self.config.strictness.unwrap_or(target.strictness());
+        let divergence = compare(target, strictness, &verdicts);
+        Execution::Ran { state_id: id, verdicts, divergence }
+    }
+}
+
+fn equivalent<E: EthSpec>(target: Target, strictness: Strictness, a: &ImplVerdict<E>, b: &ImplVerdict<E>) -> bool {
+    match (&a.verdict, &b.verdict) {
+        (Verdict::Valid(x), Verdict::Valid(y)) => x == y,
+        (Verdict::Invalid(x), Verdict::Invalid(y)) => {
+            strictness == Strictness::Outcome || x == y || allowlist::allowed(target, (a.name, *x), (b.name, *y)).is_some()
+        }
+        (Verdict::Crash(_), Verdict::Crash(_)) | (Verdict::Timeout, Verdict::Timeout) => true,
+        _ => false,
+    }
+}
+
+/// N-way comparison: groups agreeing implementations; `None` when there is one group.
+pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[ImplVerdict<E>]) -> Option<Divergence> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, v) in verdicts.iter().enumerate() {
+        match groups.iter_mut().find(|g| g.first().and_then(|&r| verdicts.get(r)).is_some_and(|rep| equivalent(target, strictness, rep, v))) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    if groups.len() <= 1 {
+        return None;
+    }
+    let largest = groups.iter().map(Vec::len).max().unwrap_or(0);
+    let majority_group = (groups.iter().filter(|g| g.len() == largest).count() == 1).then(|| groups.iter().find(|g| g.len() == largest)).flatten();
+    // The pair named in the signature: the majority (or first) group against the first other group,
+    // each side by its first member in registry order.
+    let first = majority_group.or(groups.first())?;
+    let other = groups.iter().find(|g| !std::ptr::eq(*g, first))?;
+    let (ia, ib) = {
+        let (x, y) = (*first.first()?, *other.first()?);
+        (x.min(y), x.max(y))
+    };
+    let (a, b) = (verdicts.get(ia)?, verdicts.get(ib)?);
+    let diff = match (&a.verdict, &b.verdict) {
+        (Verdict::Valid(x), Verdict::Valid(y)) => first_state_difference(x, y),
+        _ => None,
+    };
+    let kinds = match &diff {
+        Some(d) => format!("valid/valid@{}", strip_numbers(&d.path)),
+        None => format!("{}/{}", a.verdict.kind(strictness), b.verdict.kind(strictness)),
+    };
+    let names = |g: &Vec<usize>| g.iter().filter_map(|&i| verdicts.get(i)).map(|v| v.name.to_string()).collect::<Vec<_>>();
+    Some(Divergence {
+        signature: format!("{}: {}-vs-{}: {}", target.name(), a.name, b.name, kinds),
+        majority: majority_group.map(names).unwrap_or_default(),
+        groups: groups.iter().map(names).collect(),
+        diff,
+    })
+}
+
+/// `validators[17].slashed` → `validators[].slashed`: field paths in signatures carry no numbers.
+pub fn strip_numbers(path: &str) -> String {
+    path.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(name: &'static str, verdict: Verdict<MinimalSpec>) -> ImplVerdict<MinimalSpec> {
+        ImplVerdict { name, version: "0", verdict }
+    }
+
+    #[test]
+    fn agreement_and_reason_strictness() {
+        let same = [v("spec", Verdict::Invalid(Reject::AttestationTooEarly)), v("fast", Verdict::Invalid(Reject::AttestationTooEarly))];
+        assert_eq!(compare(Target::Attestation, Strictness::Reason, &same), None);
+        let differ = [v("spec", Verdict::Invalid(Reject::AttestationTooEarly)), v("fast", Verdict::Invalid(Reject::CommitteeIndexOutOfRange))];
+        let d = compare(Target::Attestation, Strictness::Reason, &differ).unwrap();
+        assert_eq!(d.signature, "attestation: spec-vs-fast: AttestationTooEarly/CommitteeIndexOutOfRange");
+        assert!(d.majority.is_empty());
+        assert_eq!(compare(Target::Block, Strictness::Outcome, &differ), None);
+    }
+
+    #[test]
+    fn majority_is_named_and_signature_has_no_numbers() {
+        let verdicts = [v("a", Verdict::Crash("index 17 out of range".into())), v("b", Verdict::Invalid(Reject::IndexedAttestationEmpty)), v("c", Verdict::Invalid(Reject::IndexedAttestationEmpty))];
+        let d = compare(Target::AttesterSlashing, Strictness::Reason, &verdicts).unwrap();
+        assert_eq!(d.majority, vec!["b", "c"]);
+        assert_eq!(d.signature, "attester_slashing: a-vs-b: crash/IndexedAttestationEmpty");
+        assert_eq!(d.groups.len(), 2);
+        assert_eq!(strip_numbers("validators[17].slashed"), "validators[].slashed");
+    }
+}

@@ -1,0 +1,160 @@
+//! A preset-erased runner session for the CLI and the harnesses: the pool loaded and prepared once,
+//! findings written before they are reported.
+
+use crate::findings::{Context, FindingStore, RecordedState, RecordedVerdict};
+use crate::pool::StatePool;
+use crate::runner::{Divergence, Execution, Runner, RunnerConfig};
+use crate::target::Target;
+use diverge_types::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Default pool directory for a preset: `<repo>/corpora/states/<preset>`.
+pub fn default_pool_dir(preset: Preset) -> PathBuf {
+    crate::vectors::repository_root().join("corpora").join("states").join(preset.name())
+}
+
+/// Default seed corpus directory of a target: `<repo>/corpora/<target>` (minimal) or
+/// `<repo>/corpora/mainnet/<target>`.
+pub fn default_corpus_dir(preset: Preset, target: Target) -> PathBuf {
+    let root = crate::vectors::repository_root().join("corpora");
+    match preset {
+        Preset::Minimal => root.join(target.name()),
+        Preset::Mainnet => root.join("mainnet").join(target.name()),
+    }
+}
+
+/// The outcome of one input, preset-erased.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Does not decode.
+    Undecodable(String),
+    /// Selected pool state unusable.
+    StateUnavailable(String),
+    /// Every implementation agreed.
+    Agreed {
+        /// The common verdict.
+        verdicts: Vec<RecordedVerdict>,
+        /// Selected state.
+        state: RecordedState,
+    },
+    /// A divergence.
+    Diverged {
+        /// The divergence.
+        divergence: Divergence,
+        /// All verdicts.
+        verdicts: Vec<RecordedVerdict>,
+        /// Selected state.
+        state: RecordedState,
+    },
+}
+
+impl Outcome {
+    /// The signature, for a divergence.
+    pub fn signature(&self) -> Option<&str> {
+        match self {
+            Outcome::Diverged { divergence, .. } => Some(&divergence.signature),
+            _ => None,
+        }
+    }
+}
+
+trait AnyRunner: Send + Sync {
+    fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)>;
+    fn pool_len(&self) -> usize;
+}
+
+struct Typed<E: EthSpec> {
+    runner: Runner<E>,
+    pool_dir: PathBuf,
+}
+
+impl<E: EthSpec> AnyRunner for Typed<E> {
+    fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        match self.runner.run(target, data) {
+            Execution::Undecodable(e) => Ok((Outcome::Undecodable(e.to_string()), None)),
+            Execution::StateUnavailable { id, reason } => Ok((Outcome::StateUnavailable(format!("pool state {id}: {reason}")), None)),
+            Execution::Ran { state_id, verdicts, divergence } => {
+                let entry = self.runner.pool.manifest.states.get(state_id);
+                let state = RecordedState {
+                    id: state_id,
+                    root: entry.map(|e| e.root.clone()).unwrap_or_default(),
+                    source: entry.map(|e| e.source.clone()).unwrap_or_default(),
+                };
+                let recorded: Vec<RecordedVerdict> = verdicts.iter().map(RecordedVerdict::from_verdict).collect();
+                match divergence {
+                    None => Ok((Outcome::Agreed { verdicts: recorded, state }, None)),
+                    Some(divergence) => {
+                        let written = match record {
+                            Some((store, engine)) => {
+                                let ctx = Context {
+                                    target,
+                                    bls: self.runner.config.bls,
+                                    strictness: self.runner.config.strictness.unwrap_or(target.strictness()),
+                                    pool_dir: &self.pool_dir,
+                                    state: state.clone(),
+                                    engine,
+                                };
+                                Some(store.record(&ctx, data, &verdicts, &divergence)?)
+                            }
+                            None => None,
+                        };
+                        Ok((Outcome::Diverged { divergence, verdicts: recorded, state }, written))
+                    }
+                }
+            }
+        }
+    }
+    fn pool_len(&self) -> usize {
+        self.runner.pool.len()
+    }
+}
+
+/// A prepared runner for one preset.
+pub struct Session {
+    inner: Box<dyn AnyRunner>,
+    /// Preset.
+    pub preset: Preset,
+    /// Settings.
+    pub config: RunnerConfig,
+}
+
+impl Session {
+    /// Loads the pool at `pool_dir` and prepares every implementation over it.
+    ///
+    /// # Errors
+    /// A missing or malformed pool manifest.
+    pub fn new(preset: Preset, pool_dir: &Path, config: RunnerConfig) -> Result<Session, crate::pool::PoolError> {
+        fn typed<E: EthSpec>(pool_dir: &Path, config: RunnerConfig) -> Result<Box<dyn AnyRunner>, crate::pool::PoolError> {
+            let pool = Arc::new(StatePool::<E>::load(pool_dir)?);
+            Ok(Box::new(Typed { runner: Runner::new(pool, config), pool_dir: pool_dir.to_path_buf() }))
+        }
+        let inner = match preset {
+            Preset::Minimal => typed::<MinimalSpec>(pool_dir, config)?,
+            Preset::Mainnet => typed::<MainnetSpec>(pool_dir, config)?,
+        };
+        Ok(Session { inner, preset, config })
+    }
+
+    /// Runs one input; nothing is written.
+    pub fn run(&self, target: Target, data: &[u8]) -> Outcome {
+        match self.inner.run(target, data, None) {
+            Ok((o, _)) => o,
+            Err(e) => Outcome::StateUnavailable(e.to_string()),
+        }
+    }
+
+    /// Runs one input and, on a divergence, writes the finding (durably) before returning:
+    /// `Some((dir, is_new))`.
+    ///
+    /// # Errors
+    /// Writing the finding failed.
+    pub fn run_and_record(&self, target: Target, data: &[u8], store: &FindingStore, engine: &str) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        self.inner.run(target, data, Some((store, engine)))
+    }
+
+    /// Number of pool states.
+    pub fn pool_len(&self) -> usize {
+        self.inner.pool_len()
+    }
+}
