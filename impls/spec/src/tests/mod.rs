@@ -4,6 +4,7 @@
 
 mod epoch;
 mod helpers;
+mod reasons;
 
 use diverge_types::constants::FAR_FUTURE_EPOCH;
 use diverge_types::ssz::Decode;
