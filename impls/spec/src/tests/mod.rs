@@ -3,6 +3,7 @@
 #![allow(clippy::arithmetic_side_effects, reason = "test arithmetic on small known values")]
 
 mod epoch;
+mod crafted;
 mod helpers;
 mod reasons;
 
