@@ -10,3 +10,5 @@ pub mod pool;
 pub mod runner;
 pub mod target;
 pub mod session;
+pub mod corpus;
+pub mod replay;

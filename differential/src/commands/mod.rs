@@ -1,0 +1,172 @@
+//! The `diverge` subcommands.
+
+mod corpus;
+mod findings;
+mod vectors;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use diverge::registry::implementation_names;
+use diverge::target::{Strictness, Target};
+use diverge::vectors::SUPPORTED_RUNNERS;
+use diverge_types::{BlsMode, Preset};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "diverge", version, about = "Differential fuzzing of consensus-critical code: every input through every implementation, every disagreement reported.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PresetArg {
+    Minimal,
+    Mainnet,
+    All,
+}
+
+impl PresetArg {
+    pub fn presets(self) -> Vec<Preset> {
+        match self {
+            PresetArg::Minimal => vec![Preset::Minimal],
+            PresetArg::Mainnet => vec![Preset::Mainnet],
+            PresetArg::All => Preset::ALL.to_vec(),
+        }
+    }
+}
+
+/// One preset.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnePreset {
+    Minimal,
+    Mainnet,
+}
+
+impl From<OnePreset> for Preset {
+    fn from(p: OnePreset) -> Preset {
+        match p {
+            OnePreset::Minimal => Preset::Minimal,
+            OnePreset::Mainnet => Preset::Mainnet,
+        }
+    }
+}
+
+/// BLS mode.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BlsArg {
+    /// Real pairing checks.
+    Real,
+    /// Every signature check passes; lookups and index checks still run.
+    AssumeValid,
+}
+
+impl From<BlsArg> for BlsMode {
+    fn from(b: BlsArg) -> BlsMode {
+        match b {
+            BlsArg::Real => BlsMode::Real,
+            BlsArg::AssumeValid => BlsMode::AssumeValid,
+        }
+    }
+}
+
+/// Reason strictness.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StrictnessArg {
+    /// Invalid vs invalid agrees whatever the reasons.
+    Outcome,
+    /// Invalid vs invalid agrees only with the same reason.
+    Reason,
+}
+
+impl From<StrictnessArg> for Strictness {
+    fn from(s: StrictnessArg) -> Strictness {
+        match s {
+            StrictnessArg::Outcome => Strictness::Outcome,
+            StrictnessArg::Reason => Strictness::Reason,
+        }
+    }
+}
+
+pub fn parse_target(name: &str) -> Result<Target, String> {
+    Target::from_name(name).ok_or_else(|| {
+        format!("unknown target {name:?}; targets: {}", Target::ALL.iter().map(|t| t.name()).collect::<Vec<_>>().join(", "))
+    })
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the official consensus-spec-tests (phase0) through every implementation and print a
+    /// pass/fail table per preset, runner, handler and implementation. Exits 1 when any case fails.
+    #[command(long_about = "Run the official consensus-spec-tests (phase0, v1.1.10 layout \
+        <preset>/phase0/<runner>/<handler>/<suite>/<case>/) through every implementation.\n\n\
+        A corrupt, truncated or missing case file fails that case with its path and the reason; \
+        the rest still runs. Signatures are verified for real unless a case's meta.yaml has \
+        bls_setting 2. ssz_static results are reported under the implementation `ssz` (SSZ and \
+        merkleization are shared by all implementations).\n\nExit status: 0 when every case passed, \
+        1 when any failed, 2 on a usage or setup error (e.g. vectors not found).")]
+    Vectors {
+        /// The `tests` directory of consensus-spec-tests. Default: $DIVERGE_SPEC_TESTS, else
+        /// ../shared/consensus-spec-tests/tests beside the repository, else spec-tests/tests.
+        #[arg(long, value_name = "DIR")]
+        tests: Option<PathBuf>,
+        /// Preset(s) to run.
+        #[arg(long, value_enum, default_value = "all")]
+        preset: PresetArg,
+        /// Runner(s) to run (default: every runner found). Unknown runners found on disk are listed as skipped.
+        #[arg(long = "runner", value_name = "RUNNER", num_args = 1..)]
+        runners: Vec<String>,
+        /// Implementation(s) to run (default: all registered; see `diverge list`).
+        #[arg(long = "impl", value_name = "NAME", num_args = 1..)]
+        implementations: Vec<String>,
+        /// Print one JSON document instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the state pool and the seed corpora from the spec vectors.
+    Corpus {
+        #[command(subcommand)]
+        command: corpus::CorpusCommand,
+    },
+    /// Run input files (or directories of them) through every implementation once; write a finding
+    /// for each new divergence signature before reporting it.
+    Run(findings::RunArgs),
+    /// Reproduce a finding (its directory or finding.json), or run one raw input file, in this
+    /// process: prints every verdict and the divergence. Exit 1 when the input diverges.
+    Replay(findings::ReplayArgs),
+    /// Shrink a finding's input while keeping its signature; writes minimized.bin beside it.
+    Minimize(findings::MinimizeArgs),
+    /// Group the findings below a directory by signature: counts and one example each.
+    Triage(findings::TriageArgs),
+    /// List the registered implementations, targets and supported spec-test runners.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Vectors { tests, preset, runners, implementations, json } => {
+            vectors::run_vectors(tests, preset, runners, implementations, json)
+        }
+        Command::Corpus { command } => corpus::run(command),
+        Command::Run(args) => findings::run(args),
+        Command::Replay(args) => findings::replay(args),
+        Command::Minimize(args) => findings::minimize(args),
+        Command::Triage(args) => findings::triage(args),
+        Command::List { json } => {
+            let impls = implementation_names();
+            let targets: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+            if json {
+                println!("{}", serde_json::json!({"implementations": impls, "targets": targets, "runners": SUPPORTED_RUNNERS}));
+            } else {
+                println!("implementations: {}", impls.join(", "));
+                println!("targets: {}", targets.join(", "));
+                println!("spec-test runners: {}", SUPPORTED_RUNNERS.join(", "));
+            }
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `diverge corpus build`: the state pool and the seed corpora, built from the spec vectors.
+//!
+//! Seeds are the vectors' own inputs combined with the selector of their pre-state in the pool
+//! (architecture.md §5): `operations/<handler>` → the operation's target, `sanity/blocks` →
+//! `block` (first block, state root checked), `sanity/slots` → `slots`, `epoch_processing/<step>`
+//! → `epoch`. Every target directory gets a `PROVENANCE` file.
+
+use crate::pool::{self, Manifest};
+use crate::target::{encode, Target};
+use crate::vectors::files;
+use diverge_types::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// What a build produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BuildReport {
+    /// Preset.
+    pub preset: String,
+    /// Pool directory.
+    pub pool_dir: PathBuf,
+    /// Number of distinct pool states.
+    pub states: usize,
+    /// Seeds written per target.
+    pub seeds: BTreeMap<String, usize>,
+    /// Vector files that could not be used, with path and reason.
+    pub warnings: Vec<String>,
+}
+
+fn list_cases(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(suites) = std::fs::read_dir(dir) else { return out };
+    for suite in suites.filter_map(Result::ok) {
+        if let Ok(cases) = std::fs::read_dir(suite.path()) {
+            out.extend(cases.filter_map(Result::ok).map(|c| c.path()).filter(|p| p.is_dir()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Builds the pool under `pool_dir` and the seeds under `seeds_dir/<target>/` for preset `E`.
+///
+/// # Errors
+/// Unwritable output or unreadable vector directories; unusable vector files become warnings.
+pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path) -> Result<BuildReport, pool::PoolError> {
+    let (manifest, mut warnings) = pool::build::<E>(tests_root, pool_dir)?;
+    let by_root: HashMap<&str, usize> = manifest.states.iter().map(|s| (s.root.as_str(), s.id)).collect();
+    let phase0 = tests_root.join(E::PRESET_BASE).join("phase0");
+    let mut seeds: BTreeMap<Target, Vec<(String, Vec<u8>, String)>> = BTreeMap::new();
+
+    let mut add = |case: &Path, op: Result<Operation<E>, files::FileError>, warnings: &mut Vec<String>| {
+        let pre = match files::read_ssz::<BeaconState<E>>(&case.join("pre.ssz_snappy")) {
+            Ok(p) => p,
+            Err(e) => return warnings.push(e.to_string()),
+        };
+        let op = match op {
+            Ok(op) => op,
+            Err(e) => return warnings.push(e.to_string()),
+        };
+        let root = format!("{:#x}", pre.tree_hash_root());
+        let Some(id) = by_root.get(root.as_str()).and_then(|id| u16::try_from(*id).ok()) else {
+            return warnings.push(format!("{}: pre-state not in the pool", case.display()));
+        };
+        let (target, bytes) = encode(id, &op);
+        let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = case.strip_prefix(tests_root).map(|p| p.display().to_string()).unwrap_or_default();
+        seeds.entry(target).or_default().push((name, bytes, source));
+    };
+
+    for (handler, file) in [
+        ("attestation", "attestation"),
+        ("attester_slashing", "attester_slashing"),
+        ("proposer_slashing", "proposer_slashing"),
+        ("deposit", "deposit"),
+        ("voluntary_exit", "voluntary_exit"),
+        ("block_header", "block"),
+    ] {
+        for case in list_cases(&phase0.join("operations").join(handler)) {
+            let path = case.join(format!("{file}.ssz_snappy"));
+            let op = match handler {
+                "attestation" => files::read_ssz(&path).map(Operation::Attestation),
+                "attester_slashing" => files::read_ssz(&path).map(Operation::AttesterSlashing),
+                "proposer_slashing" => files::read_ssz(&path).map(Operation::ProposerSlashing),
+                "deposit" => files::read_ssz(&path).map(Operation::Deposit),
+                "voluntary_exit" => files::read_ssz(&path).map(Operation::VoluntaryExit),
+                _ => files::read_ssz(&path).map(Operation::BlockHeader),
+            };
+            add(&case, op, &mut warnings);
+        }
+    }
+    for case in list_cases(&phase0.join("sanity").join("blocks")) {
+        let op = files::read_ssz(&case.join("blocks_0.ssz_snappy")).map(|block| Operation::Block { block, validate_result: true });
+        add(&case, op, &mut warnings);
+    }
+    for case in list_cases(&phase0.join("sanity").join("slots")) {
+        let op = files::read_yaml::<u64>(&case.join("slots.yaml")).map(Operation::Slots);
+        add(&case, op, &mut warnings);
+    }
+    for step in EpochStep::ALL {
+        for case in list_cases(&phase0.join("epoch_processing").join(step.handler_name())) {
+            add(&case, Ok(Operation::Epoch(step)), &mut warnings);
+        }
+    }
+
+    let mut counts = BTreeMap::new();
+    for (target, list) in &seeds {
+        let dir = seeds_dir.join(target.name());
+        std::fs::create_dir_all(&dir).map_err(|e| pool::PoolError::Write { path: dir.clone(), reason: e.to_string() })?;
+        let mut provenance = provenance_header::<E>(*target, &manifest);
+        for (name, bytes, source) in list {
+            let file = format!("{name}.bin");
+            crate::findings::write_atomic(&dir.join(&file), bytes).map_err(|e| pool::PoolError::Write { path: dir.join(&file), reason: e.to_string() })?;
+            provenance.push_str(&format!("{file}\t{source}\n"));
+        }
+        crate::findings::write_atomic(&dir.join("PROVENANCE"), provenance.as_bytes())
+            .map_err(|e| pool::PoolError::Write { path: dir.join("PROVENANCE"), reason: e.to_string() })?;
+        counts.insert(target.name().to_string(), list.len());
+    }
+    Ok(BuildReport { preset: E::PRESET_BASE.to_string(), pool_dir: pool_dir.to_path_buf(), states: manifest.states.len(), seeds: counts, warnings })
+}
+
+fn provenance_header<E: EthSpec>(target: Target, manifest: &Manifest) -> String {
+    format!(
+        "# Seed corpus of target `{}`, preset {}.\n\
+         # Generator: diverge {} `diverge corpus build` from the official consensus-spec-tests {} (phase0).\n\
+         # Input format: [state selector u16 LE][target body] (docs/architecture.md §5); the selector is the\n\
+         # id of the case's pre-state in the pool corpora/states/{} ({} states, format {}).\n\
+         # file\tsource vector case\n",
+        target.name(),
+        E::PRESET_BASE,
+        env!("CARGO_PKG_VERSION"),
+        manifest.spec_version,
+        E::PRESET_BASE,
+        manifest.states.len(),
+        manifest.format,
+    )
+}
