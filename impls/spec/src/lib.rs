@@ -10,6 +10,25 @@
 //! Layout: [`helpers`] (math, predicates, misc, accessors, mutators: the spec's "Helper functions"),
 //! [`state_transition`], [`block_processing`] (one file per operation), [`epoch_processing`] (one
 //! file per sub-function), [`genesis`].
+//!
+//! Readings of the spec that another implementation must share to agree on reasons:
+//! - Evaluation order is Python's: chained comparisons and `and`/`or` short-circuit, and list
+//!   comprehensions evaluate their condition per element (so `get_block_root` in
+//!   `get_matching_target_attestations` is only asked for, and only asserts, when an attestation
+//!   is there). The first failing assertion names the [`Reject`].
+//! - Python uint64 raises on overflow, underflow and division by zero: [`Reject::ArithmeticOverflow`]
+//!   (e.g. `integer_squareroot(2**64 - 1)` at v1.1.10, `sum(state.slashings) * MULTIPLIER`,
+//!   `inclusion_delay == 0`). `state.validators[i]` / `state.balances[i]` out of range:
+//!   [`Reject::ValidatorIndexOutOfRange`]; any other `IndexError` (`bits[i]` past a short bitlist):
+//!   [`Reject::IndexOutOfRange`]; an append to a full SSZ list: [`Reject::ListFull`]. Helper asserts:
+//!   [`Reject::ShuffleIndexOutOfRange`], [`Reject::NoActiveValidators`],
+//!   [`Reject::BlockRootSlotOutOfRange`].
+//! - `Operation::Slots(n)` computes `state.slot + n` first (overflow: `ArithmeticOverflow`), then
+//!   `process_slots` asserts `state.slot < slot` ([`Reject::SlotNotAfterState`]) and applies the
+//!   shared bound [`diverge_types::constants::MAX_SLOTS_PER_TRANSITION`] ([`Reject::SlotsTooFar`])
+//!   before any work; a block far ahead gets the same treatment inside `state_transition`.
+//! - The only hoisting: `get_inclusion_delay_deltas` computes each attestation's attesting indices
+//!   once instead of once per (validator, attestation) pair; same values, same errors.
 
 pub mod block_processing;
 pub mod epoch_processing;
