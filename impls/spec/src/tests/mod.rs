@@ -5,6 +5,7 @@
 mod epoch;
 mod crafted;
 mod helpers;
+mod no_panic;
 mod reasons;
 
 use diverge_types::constants::FAR_FUTURE_EPOCH;
