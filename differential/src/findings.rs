@@ -55,8 +55,14 @@ pub struct RecordedVerdict {
 }
 
 impl RecordedVerdict {
-    /// Records a live verdict (computes the post-state root).
+    /// Records a live verdict, computing the post-state root.
     pub fn from_verdict<E: EthSpec>(v: &ImplVerdict<E>) -> Self {
+        Self::record(v, true)
+    }
+
+    /// Records a live verdict; the post-state root (the costly part: a full `hash_tree_root`) only
+    /// when `with_root`. Hot loops record without it and compute roots only for findings.
+    pub fn record<E: EthSpec>(v: &ImplVerdict<E>, with_root: bool) -> Self {
         let mut r = RecordedVerdict {
             implementation: v.name.to_string(),
             version: v.version.to_string(),
@@ -68,7 +74,7 @@ impl RecordedVerdict {
         match &v.verdict {
             Verdict::Valid(post) => {
                 r.kind = "valid".into();
-                r.post_root = Some(format!("{:#x}", post.tree_hash_root()));
+                r.post_root = with_root.then(|| format!("{:#x}", post.tree_hash_root()));
             }
             Verdict::Invalid(reason) => {
                 r.kind = "invalid".into();

@@ -12,3 +12,4 @@ pub mod target;
 pub mod session;
 pub mod corpus;
 pub mod replay;
+pub mod fuzz;

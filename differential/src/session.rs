@@ -60,7 +60,7 @@ impl Outcome {
 }
 
 trait AnyRunner: Send + Sync {
-    fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)>;
+    fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>, roots: bool) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)>;
     fn pool_len(&self) -> usize;
 }
 
@@ -70,7 +70,7 @@ struct Typed<E: EthSpec> {
 }
 
 impl<E: EthSpec> AnyRunner for Typed<E> {
-    fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+    fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>, roots: bool) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
         match self.runner.run(target, data) {
             Execution::Undecodable(e) => Ok((Outcome::Undecodable(e.to_string()), None)),
             Execution::StateUnavailable { id, reason } => Ok((Outcome::StateUnavailable(format!("pool state {id}: {reason}")), None)),
@@ -81,7 +81,8 @@ impl<E: EthSpec> AnyRunner for Typed<E> {
                     root: entry.map(|e| e.root.clone()).unwrap_or_default(),
                     source: entry.map(|e| e.source.clone()).unwrap_or_default(),
                 };
-                let recorded: Vec<RecordedVerdict> = verdicts.iter().map(RecordedVerdict::from_verdict).collect();
+                let with_roots = roots || divergence.is_some();
+                let recorded: Vec<RecordedVerdict> = verdicts.iter().map(|v| RecordedVerdict::record(v, with_roots)).collect();
                 match divergence {
                     None => Ok((Outcome::Agreed { verdicts: recorded, state }, None)),
                     Some(divergence) => {
@@ -136,21 +137,21 @@ impl Session {
         Ok(Session { inner, preset, config })
     }
 
-    /// Runs one input; nothing is written.
+    /// Runs one input; nothing is written. Verdicts carry post-state roots.
     pub fn run(&self, target: Target, data: &[u8]) -> Outcome {
-        match self.inner.run(target, data, None) {
+        match self.inner.run(target, data, None, true) {
             Ok((o, _)) => o,
             Err(e) => Outcome::StateUnavailable(e.to_string()),
         }
     }
 
     /// Runs one input and, on a divergence, writes the finding (durably) before returning:
-    /// `Some((dir, is_new))`.
+    /// `Some((dir, is_new))`. Post-state roots are computed only for divergences.
     ///
     /// # Errors
     /// Writing the finding failed.
     pub fn run_and_record(&self, target: Target, data: &[u8], store: &FindingStore, engine: &str) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
-        self.inner.run(target, data, Some((store, engine)))
+        self.inner.run(target, data, Some((store, engine)), false)
     }
 
     /// Number of pool states.

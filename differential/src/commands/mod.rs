@@ -2,6 +2,7 @@
 
 mod corpus;
 mod findings;
+mod fuzz;
 mod vectors;
 
 use anyhow::Result;
@@ -134,6 +135,10 @@ enum Command {
     /// Reproduce a finding (its directory or finding.json), or run one raw input file, in this
     /// process: prints every verdict and the divergence. Exit 1 when the input diverges.
     Replay(findings::ReplayArgs),
+    /// Fuzz targets with the built-in multi-core loop: mutate the seed corpora, run every input
+    /// through every implementation, write each new divergence before reporting it, keep going.
+    /// Exit 1 when something was found.
+    Fuzz(fuzz::FuzzArgs),
     /// Shrink a finding's input while keeping its signature; writes minimized.bin beside it.
     Minimize(findings::MinimizeArgs),
     /// Group the findings below a directory by signature: counts and one example each.
@@ -153,6 +158,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Corpus { command } => corpus::run(command),
         Command::Run(args) => findings::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
         Command::Replay(args) => findings::replay(args),
         Command::Minimize(args) => findings::minimize(args),
         Command::Triage(args) => findings::triage(args),
