@@ -13,3 +13,4 @@ pub mod session;
 pub mod corpus;
 pub mod replay;
 pub mod fuzz;
+pub mod harness;

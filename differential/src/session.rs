@@ -62,6 +62,7 @@ impl Outcome {
 trait AnyRunner: Send + Sync {
     fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>, roots: bool) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)>;
     fn pool_len(&self) -> usize;
+    fn time_alone(&self, target: Target, inputs: &[Vec<u8>], implementation: &str, rounds: usize) -> Option<(u64, std::time::Duration)>;
 }
 
 struct Typed<E: EthSpec> {
@@ -108,6 +109,24 @@ impl<E: EthSpec> AnyRunner for Typed<E> {
     }
     fn pool_len(&self) -> usize {
         self.runner.pool.len()
+    }
+    fn time_alone(&self, target: Target, inputs: &[Vec<u8>], implementation: &str, rounds: usize) -> Option<(u64, std::time::Duration)> {
+        let imp = self.runner.implementations.iter().find(|i| i.name() == implementation)?;
+        let decoded: Vec<(usize, Operation<E>)> = inputs
+            .iter()
+            .filter_map(|d| crate::target::decode::<E>(target, d).ok())
+            .map(|d| (self.runner.pool.select(d.selector), d.operation))
+            .filter(|(id, _)| matches!(self.runner.pool.states.get(*id), Some(Ok(_))))
+            .collect();
+        let start = std::time::Instant::now();
+        let mut n = 0u64;
+        for _ in 0..rounds {
+            for (id, op) in &decoded {
+                let _ = std::hint::black_box(imp.execute(*id, op, self.runner.config.bls));
+                n += 1;
+            }
+        }
+        Some((n, start.elapsed()))
     }
 }
 
@@ -157,5 +176,12 @@ impl Session {
     /// Number of pool states.
     pub fn pool_len(&self) -> usize {
         self.inner.pool_len()
+    }
+
+    /// Executes the decodable `inputs` `rounds` times through one implementation alone (clone of
+    /// the prepared state, apply, export; no decoding, no comparison): the baseline of `diverge
+    /// bench`'s overhead ratio. `None` for an unknown implementation.
+    pub fn time_alone(&self, target: Target, inputs: &[Vec<u8>], implementation: &str, rounds: usize) -> Option<(u64, std::time::Duration)> {
+        self.inner.time_alone(target, inputs, implementation, rounds)
     }
 }

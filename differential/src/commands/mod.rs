@@ -1,5 +1,6 @@
 //! The `diverge` subcommands.
 
+mod bench;
 mod corpus;
 mod findings;
 mod fuzz;
@@ -139,6 +140,9 @@ enum Command {
     /// through every implementation, write each new divergence before reporting it, keep going.
     /// Exit 1 when something was found.
     Fuzz(fuzz::FuzzArgs),
+    /// Measure exec/s per target (built-in loop, one core) and the harness overhead over the spec
+    /// implementation alone.
+    Bench(bench::BenchArgs),
     /// Shrink a finding's input while keeping its signature; writes minimized.bin beside it.
     Minimize(findings::MinimizeArgs),
     /// Group the findings below a directory by signature: counts and one example each.
@@ -159,6 +163,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Corpus { command } => corpus::run(command),
         Command::Run(args) => findings::run(args),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Replay(args) => findings::replay(args),
         Command::Minimize(args) => findings::minimize(args),
         Command::Triage(args) => findings::triage(args),

@@ -1,0 +1,79 @@
+//! The one harness every engine calls (architecture.md §1.4): libFuzzer, AFL++ and honggfuzz
+//! targets in `targets/` are a line each over [`fuzz_one`]; the built-in loop and the regression
+//! tests use the same [`Session`].
+//!
+//! The process-wide session is built on first use from the environment, so one binary serves
+//! farms and docker alike:
+//! - `DIVERGE_PRESET`: `minimal` (default) or `mainnet`;
+//! - `DIVERGE_POOL`: state pool directory (default `corpora/states/<preset>` of the repository);
+//! - `DIVERGE_BLS`: `assume-valid` (default) or `real`;
+//! - `DIVERGE_FINDINGS`: where findings are written before the crash is raised (default `findings`).
+
+use crate::findings::FindingStore;
+use crate::replay::parse_bls;
+use crate::runner::RunnerConfig;
+use crate::session::{default_pool_dir, Outcome, Session};
+use crate::target::Target;
+use diverge_types::{BlsMode, Preset};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+struct Harness {
+    session: Session,
+    store: FindingStore,
+}
+
+fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        let preset = std::env::var("DIVERGE_PRESET").ok().and_then(|p| Preset::from_name(&p)).unwrap_or(Preset::Minimal);
+        let pool = std::env::var_os("DIVERGE_POOL").map(PathBuf::from).unwrap_or_else(|| default_pool_dir(preset));
+        let bls = std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid);
+        let findings = std::env::var_os("DIVERGE_FINDINGS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("findings"));
+        let config = RunnerConfig { bls, ..RunnerConfig::default() };
+        let session = match Session::new(preset, &pool, config) {
+            Ok(s) => s,
+            // Without a pool no input can run: stop the engine at once with the reason.
+            Err(e) => {
+                eprintln!("diverge harness: {e} (set DIVERGE_POOL)");
+                std::process::exit(2)
+            }
+        };
+        Harness { session, store: FindingStore { root: findings } }
+    })
+}
+
+/// What an engine should do with an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Worth keeping in the corpus.
+    Yes,
+    /// Does not decode, or selects an unusable state: keep it out of the corpus (`Corpus::Reject`).
+    Reject,
+}
+
+/// Runs one engine input of `target`. On a divergence the finding is written, then the process
+/// panics with `ASSERTION FAILED: diverge/<signature>`, which every engine records as a crash and
+/// ClusterFuzz groups by.
+pub fn fuzz_one(target: Target, data: &[u8]) -> Keep {
+    let h = harness();
+    let (outcome, written) = match h.session.run_and_record(target, data, &h.store, engine_name()) {
+        Ok(r) => r,
+        Err(e) => panic!("diverge harness: cannot write a finding: {e}"),
+    };
+    match outcome {
+        Outcome::Undecodable(_) | Outcome::StateUnavailable(_) => Keep::Reject,
+        Outcome::Agreed { .. } => Keep::Yes,
+        Outcome::Diverged { divergence, .. } => {
+            if let Some((path, _)) = written {
+                eprintln!("diverge: finding written to {}", path.display());
+            }
+            panic!("ASSERTION FAILED: diverge/{}", divergence.signature)
+        }
+    }
+}
+
+fn engine_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| std::env::var("DIVERGE_ENGINE").unwrap_or_else(|_| "engine".to_string()))
+}

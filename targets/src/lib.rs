@@ -1,0 +1,69 @@
+//! One macro turns a target into a binary for the engine chosen by feature: `libfuzzer` (default,
+//! for `cargo fuzz`), `afl` (`cargo afl`), `honggfuzz` (`cargo hfuzz`), or none (a replay binary
+//! that runs the files and directories given as arguments). No per-engine copies of any target.
+
+#[cfg(any(
+    all(feature = "libfuzzer", feature = "afl"),
+    all(feature = "libfuzzer", feature = "honggfuzz"),
+    all(feature = "afl", feature = "honggfuzz")
+))]
+compile_error!("enable exactly one engine feature: libfuzzer (default), afl or honggfuzz (use --no-default-features)");
+
+pub use diverge;
+
+/// Replays every file given as an argument (directories: every file inside), for the no-engine
+/// build: `target/debug/<target> crash-file corpus-dir`.
+#[doc(hidden)]
+pub fn replay_args(target: diverge::target::Target) {
+    for arg in std::env::args_os().skip(1) {
+        let path = std::path::PathBuf::from(arg);
+        let files: Vec<std::path::PathBuf> = if path.is_dir() {
+            let mut v: Vec<_> = std::fs::read_dir(&path).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+            v.sort();
+            v
+        } else {
+            vec![path]
+        };
+        for f in files {
+            match std::fs::read(&f) {
+                Ok(data) => {
+                    let keep = diverge::harness::fuzz_one(target, &data);
+                    println!("{}: {keep:?} (implementations agree)", f.display());
+                }
+                Err(e) => eprintln!("{}: cannot read: {e}", f.display()),
+            }
+        }
+    }
+}
+
+/// Defines the engine entry point of a target.
+#[macro_export]
+macro_rules! fuzz_main {
+    ($target:expr) => {
+        #[cfg(feature = "libfuzzer")]
+        libfuzzer_sys::fuzz_target!(|data: &[u8]| -> libfuzzer_sys::Corpus {
+            match $crate::diverge::harness::fuzz_one($target, data) {
+                $crate::diverge::harness::Keep::Yes => libfuzzer_sys::Corpus::Keep,
+                $crate::diverge::harness::Keep::Reject => libfuzzer_sys::Corpus::Reject,
+            }
+        });
+        #[cfg(feature = "afl")]
+        fn main() {
+            afl::fuzz!(|data: &[u8]| {
+                let _ = $crate::diverge::harness::fuzz_one($target, data);
+            });
+        }
+        #[cfg(feature = "honggfuzz")]
+        fn main() {
+            loop {
+                honggfuzz::fuzz!(|data: &[u8]| {
+                    let _ = $crate::diverge::harness::fuzz_one($target, data);
+                });
+            }
+        }
+        #[cfg(not(any(feature = "libfuzzer", feature = "afl", feature = "honggfuzz")))]
+        fn main() {
+            $crate::replay_args($target);
+        }
+    };
+}
