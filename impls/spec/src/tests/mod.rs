@@ -4,6 +4,7 @@
 
 mod epoch;
 mod crafted;
+mod doc_links;
 mod helpers;
 mod no_panic;
 mod reasons;
