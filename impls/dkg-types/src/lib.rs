@@ -9,6 +9,7 @@ pub mod error;
 pub mod input;
 pub mod model;
 pub mod pool;
+pub mod scenarios;
 pub mod signing;
 pub mod time;
 
@@ -34,4 +35,25 @@ pub trait DkgImpl: Send + Sync {
     /// # Errors
     /// The first failing check, as a [`DkgError`]; the node is then unchanged.
     fn command(&self, node: &NodeState, command: &Command, now: GoTime, mode: BlsMode) -> StepResult;
+}
+
+/// Runs resolved steps through one implementation from `node`: a rejected step leaves the node
+/// as it was (as the store does). Returns the final node and each step's outcome.
+pub fn run_steps<I: DkgImpl + ?Sized>(imp: &I, node: &NodeState, steps: &[input::ResolvedStep], mode: BlsMode) -> (NodeState, Vec<Result<(), DkgError>>) {
+    let mut cur = node.clone();
+    let mut outcomes = Vec::with_capacity(steps.len());
+    for s in steps {
+        let r = match s {
+            input::ResolvedStep::Packet(p, now) => imp.packet(&cur, p, *now, mode),
+            input::ResolvedStep::Command(c, now) => imp.command(&cur, c, *now, mode),
+        };
+        match r {
+            Ok(n) => {
+                cur = n;
+                outcomes.push(Ok(()));
+            }
+            Err(e) => outcomes.push(Err(e)),
+        }
+    }
+    (cur, outcomes)
 }
