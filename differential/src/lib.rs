@@ -14,3 +14,4 @@ pub mod corpus;
 pub mod replay;
 pub mod fuzz;
 pub mod harness;
+pub mod dkg;

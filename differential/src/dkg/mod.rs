@@ -1,0 +1,259 @@
+//! The DKG differential targets (issue 8): `dkg_packet` (a pool node state, one gossip packet,
+//! `now`) and `dkg_sequence` (a pool node state and up to 32 packets and local commands, each with
+//! its own `now`). Both run `dkg-drand` (the Go port) and `dkg-spec` (the table-driven model) on
+//! the same resolved input and compare Ok/Err, the error variant (strict mode) and the resulting
+//! node (current, finished, seen); every step of each implementation is also checked against the
+//! dkg.md §5 invariants ([`invariants`]). Known, intended differences are in [`allowlist`].
+//!
+//! Inputs use the compact encoding of `dkg_types::input`; decoding is total, so every byte string
+//! is an input.
+
+pub mod allowlist;
+pub mod invariants;
+
+use dkg_types::input::{decode_packet_case, decode_sequence_case, ResolvedStep};
+use dkg_types::{BlsMode, DkgError, DkgImpl, NodeState};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The two DKG targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DkgTarget {
+    /// One packet.
+    Packet,
+    /// A sequence of packets and commands.
+    Sequence,
+}
+
+impl DkgTarget {
+    /// `dkg_packet` / `dkg_sequence`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DkgTarget::Packet => "dkg_packet",
+            DkgTarget::Sequence => "dkg_sequence",
+        }
+    }
+}
+
+/// How one run is configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DkgConfig {
+    /// BLS mode (signing of `SignedBy` inputs and verification).
+    pub mode: BlsMode,
+    /// Compare error variants (true) or only Ok/Err (false).
+    pub strict: bool,
+}
+
+impl Default for DkgConfig {
+    /// Real BLS, strict: what regression tests use. Fuzzing uses `AssumeValid` for depth.
+    fn default() -> Self {
+        DkgConfig { mode: BlsMode::Real, strict: true }
+    }
+}
+
+/// What one implementation did with one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted; the node after the step.
+    Ok(Box<NodeState>),
+    /// Rejected.
+    Err(DkgError),
+    /// Panicked (a finding by itself: implementations must not panic).
+    Crash(String),
+}
+
+impl Verdict {
+    /// Number-free kind: `Ok`, the error kind, or `Crash`.
+    pub fn kind(&self) -> String {
+        match self {
+            Verdict::Ok(_) => "Ok".into(),
+            Verdict::Err(e) => e.kind().into(),
+            Verdict::Crash(_) => "Crash".into(),
+        }
+    }
+}
+
+/// A disagreement (or an invariant violation) with its stable signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// `<target>: <implA>-vs-<implB>: <kindA>/<kindB>` or `<target>: <impl>: invariant/<name>`.
+    pub signature: String,
+    /// Index of the step where it happened.
+    pub step: usize,
+    /// Human detail (verdicts, first differing field).
+    pub detail: String,
+}
+
+/// The result of one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DkgOutcome {
+    /// Both implementations agreed on every step.
+    Agree {
+        /// Each step's agreed kind (`Ok` or an error kind).
+        kinds: Vec<String>,
+    },
+    /// They differed in a way the allowlist explains; comparison stopped there.
+    Allowed {
+        /// Allowlist entry name.
+        entry: &'static str,
+        /// Step index.
+        step: usize,
+    },
+    /// A finding.
+    Diverge(Divergence),
+}
+
+impl DkgOutcome {
+    /// The divergence signature, if any.
+    pub fn signature(&self) -> Option<&str> {
+        match self {
+            DkgOutcome::Diverge(d) => Some(&d.signature),
+            _ => None,
+        }
+    }
+}
+
+fn run_step(imp: &dyn DkgImpl, node: &NodeState, step: &ResolvedStep, mode: BlsMode) -> Verdict {
+    let r = catch_unwind(AssertUnwindSafe(|| match step {
+        ResolvedStep::Packet(p, now) => imp.packet(node, p, *now, mode),
+        ResolvedStep::Command(c, now) => imp.command(node, c, *now, mode),
+    }));
+    match r {
+        Ok(Ok(n)) => Verdict::Ok(Box::new(n)),
+        Ok(Err(e)) => Verdict::Err(e),
+        Err(payload) => Verdict::Crash(
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "non-string panic".into()),
+        ),
+    }
+}
+
+/// The first differing field of two nodes, as a path (`current.acceptors`), or `None` if equal.
+pub fn first_difference(a: &NodeState, b: &NodeState) -> Option<&'static str> {
+    if a.seen != b.seen {
+        return Some("seen");
+    }
+    for (name, x, y) in [("current", &a.current, &b.current), ("finished", &a.finished, &b.finished)] {
+        match (x, y) {
+            (Some(x), Some(y)) => {
+                let fields: [(&'static str, bool); 13] = [
+                    ("state", x.state == y.state),
+                    ("epoch", x.epoch == y.epoch),
+                    ("threshold", x.threshold == y.threshold),
+                    ("timeout", x.timeout == y.timeout),
+                    ("genesis_time", x.genesis_time == y.genesis_time),
+                    ("genesis_seed", x.genesis_seed == y.genesis_seed),
+                    ("leader", x.leader == y.leader),
+                    ("remaining", x.remaining == y.remaining),
+                    ("joining", x.joining == y.joining),
+                    ("leaving", x.leaving == y.leaving),
+                    ("acceptors", x.acceptors == y.acceptors),
+                    ("rejectors", x.rejectors == y.rejectors),
+                    ("final_group", x.final_group == y.final_group),
+                ];
+                if let Some((f, _)) = fields.iter().find(|(_, same)| !same) {
+                    return Some(match (name, *f) {
+                        ("current", "state") => "current.state",
+                        ("current", "epoch") => "current.epoch",
+                        ("current", "acceptors") => "current.acceptors",
+                        ("current", "rejectors") => "current.rejectors",
+                        ("current", _) => "current.other",
+                        (_, "epoch") => "finished.epoch",
+                        _ => "finished.other",
+                    });
+                }
+                if x != y {
+                    return Some(if name == "current" { "current.other" } else { "finished.other" });
+                }
+            }
+            (None, None) => {}
+            _ => return Some(if name == "current" { "current.presence" } else { "finished.presence" }),
+        }
+    }
+    if a != b {
+        return Some("node.other");
+    }
+    None
+}
+
+/// Runs both implementations over resolved steps from `start` and compares them step by step.
+pub fn compare(target: DkgTarget, start: &NodeState, steps: &[ResolvedStep], config: &DkgConfig, a: &dyn DkgImpl, b: &dyn DkgImpl) -> DkgOutcome {
+    let mut na = start.clone();
+    let mut nb = start.clone();
+    let mut kinds = Vec::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate() {
+        let va = run_step(a, &na, step, config.mode);
+        let vb = run_step(b, &nb, step, config.mode);
+        for (imp, before, v) in [(a, &na, &va), (b, &nb, &vb)] {
+            if let Err(name) = invariants::check(before, step, v) {
+                return DkgOutcome::Diverge(Divergence {
+                    signature: format!("{}: {}: invariant/{}", target.name(), imp.name(), name),
+                    step: i,
+                    detail: format!("{v:?}"),
+                });
+            }
+        }
+        let (ka, kb) = (va.kind(), vb.kind());
+        let agree = match (&va, &vb) {
+            (Verdict::Ok(x), Verdict::Ok(y)) => x == y,
+            (Verdict::Err(x), Verdict::Err(y)) => !config.strict || x.kind() == y.kind(),
+            _ => false,
+        };
+        if !agree {
+            if let Some(entry) = allowlist::find(step, &na, &va, &vb) {
+                return DkgOutcome::Allowed { entry: entry.name, step: i };
+            }
+            let (ka, kb) = match (&va, &vb) {
+                (Verdict::Ok(x), Verdict::Ok(y)) => {
+                    let f = first_difference(x, y).unwrap_or("node.other");
+                    (format!("Ok({f})"), format!("Ok({f})"))
+                }
+                _ => (ka, kb),
+            };
+            return DkgOutcome::Diverge(Divergence {
+                signature: format!("{}: {}-vs-{}: {}/{}", target.name(), a.name(), b.name(), ka, kb),
+                step: i,
+                detail: format!("step {i}: {}={va:?}\n{}={vb:?}", a.name(), b.name()),
+            });
+        }
+        kinds.push(ka);
+        if let Verdict::Ok(n) = va {
+            na = *n;
+        }
+        if let Verdict::Ok(n) = vb {
+            nb = *n;
+        }
+    }
+    DkgOutcome::Agree { kinds }
+}
+
+/// `dkg_packet` on `data` with `config`.
+pub fn run_dkg_packet_with(data: &[u8], config: &DkgConfig) -> DkgOutcome {
+    let case = decode_packet_case(data);
+    let (node, packet, now) = case.resolve(config.mode);
+    compare(DkgTarget::Packet, &node, &[ResolvedStep::Packet(packet, now)], config, &dkg_drand::Drand, &dkg_spec::Spec)
+}
+
+/// `dkg_sequence` on `data` with `config`.
+pub fn run_dkg_sequence_with(data: &[u8], config: &DkgConfig) -> DkgOutcome {
+    let case = decode_sequence_case(data);
+    let (node, steps) = case.resolve(config.mode);
+    compare(DkgTarget::Sequence, &node, &steps, config, &dkg_drand::Drand, &dkg_spec::Spec)
+}
+
+/// `dkg_packet` with the default config (Real BLS, strict).
+pub fn run_dkg_packet(data: &[u8]) -> DkgOutcome {
+    run_dkg_packet_with(data, &DkgConfig::default())
+}
+
+/// `dkg_sequence` with the default config (Real BLS, strict).
+pub fn run_dkg_sequence(data: &[u8]) -> DkgOutcome {
+    run_dkg_sequence_with(data, &DkgConfig::default())
+}
+
+/// The build of `dkg-drand` under test (`""` = default, else the bug features), for reports.
+pub fn drand_build() -> &'static str {
+    dkg_drand::build_features()
+}
