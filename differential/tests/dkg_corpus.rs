@@ -3,7 +3,6 @@
 //! them; otherwise the test fails when a committed file differs from what the generator produces.
 //! Every seed is then replayed through both implementations (Real BLS, strict) and must agree.
 
-use diverge::dkg::{run_dkg_packet, run_dkg_sequence, DkgOutcome};
 use dkg_types::input::{encode_packet_case, encode_sequence_case};
 use dkg_types::scenarios::{self, Named};
 use std::path::{Path, PathBuf};
@@ -78,6 +77,7 @@ fn dkg_corpora_match_the_generator() {
 #[cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 #[test]
 fn every_dkg_seed_agrees_with_real_signatures() {
+    use diverge::dkg::{run_dkg_packet, run_dkg_sequence, DkgOutcome};
     for (dir, seq) in [("dkg_packet", false), ("dkg_sequence", true)] {
         let mut n = 0;
         for entry in std::fs::read_dir(corpora().join(dir)).unwrap() {

@@ -72,3 +72,21 @@ fn default_builds_only_agree_or_differ_as_allowlisted() {
     assert!(unexplained.is_empty(), "unexplained divergences: {unexplained:?}");
     assert!(found.get("agree").copied().unwrap_or(0) > 1000);
 }
+
+/// The smoke run alone finds each re-injected bug (a divergence outside the allowlist).
+#[cfg(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice"))]
+#[test]
+fn bug_builds_are_found_by_the_smoke_run() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let found = smoke(100);
+    let _ = std::panic::take_hook();
+    eprintln!("{found:#?}");
+    let want = if cfg!(feature = "short-signature-slice") {
+        "dkg_packet: drand-vs-spec: Crash/PacketSignatureTooShort"
+    } else if cfg!(feature = "pre1318") {
+        "dkg_sequence: drand-vs-spec: MissingNodesInProposal/Ok"
+    } else {
+        "dkg_packet: drand-vs-spec: MissingNodesInProposal/Ok"
+    };
+    assert!(found.contains_key(want), "{want} not in {found:#?}");
+}

@@ -1,0 +1,107 @@
+//! The DKG harness itself: invariant checks catch a misbehaving implementation, signatures are
+//! stable and number-free, and each allowlist entry matches the difference it documents.
+
+use diverge::dkg::{compare, run_dkg_packet, run_dkg_sequence_with, DkgConfig, DkgOutcome, DkgTarget};
+use dkg_types::input::{encode_sequence_case, ResolvedStep, SequenceCase, Step};
+use dkg_types::pool::{pool_state, NOW0};
+use dkg_types::{BlsMode, Command, DkgImpl, GoTime, GossipPacket, NodeState, StepResult, Status};
+
+/// Wraps the spec and corrupts its result.
+struct Broken(fn(NodeState) -> NodeState);
+impl DkgImpl for Broken {
+    fn name(&self) -> &'static str {
+        "broken"
+    }
+    fn packet(&self, n: &NodeState, p: &GossipPacket, now: GoTime, m: BlsMode) -> StepResult {
+        dkg_spec::Spec.packet(n, p, now, m).map(self.0)
+    }
+    fn command(&self, n: &NodeState, c: &Command, now: GoTime, m: BlsMode) -> StepResult {
+        dkg_spec::Spec.command(n, c, now, m).map(self.0)
+    }
+}
+
+fn abort_at_proposed() -> (NodeState, Vec<ResolvedStep>) {
+    (pool_state(3), vec![ResolvedStep::Command(Command::Abort, GoTime::unix(NOW0, 0))])
+}
+
+#[test]
+fn an_edge_outside_the_table_is_an_invariant_violation() {
+    let (node, steps) = abort_at_proposed();
+    let bad = Broken(|mut n| {
+        if let Some(c) = n.current.as_mut() {
+            c.state = Status::Complete; // Proposed -> Complete is not an edge
+        }
+        n
+    });
+    let o = compare(DkgTarget::Sequence, &node, &steps, &DkgConfig::default(), &dkg_drand::Drand, &bad);
+    assert_eq!(o.signature(), Some("dkg_sequence: broken: invariant/edge-in-table"));
+}
+
+#[test]
+fn finished_changing_outside_complete_is_an_invariant_violation() {
+    let (node, steps) = abort_at_proposed();
+    let bad = Broken(|mut n| {
+        n.finished = None;
+        n
+    });
+    let o = compare(DkgTarget::Sequence, &node, &steps, &DkgConfig::default(), &dkg_drand::Drand, &bad);
+    assert_eq!(o.signature(), Some("dkg_sequence: broken: invariant/finished-monotone"));
+}
+
+#[test]
+fn a_state_difference_names_the_first_differing_field() {
+    let (node, steps) = abort_at_proposed();
+    let bad = Broken(|mut n| {
+        if let Some(c) = n.current.as_mut() {
+            c.acceptors.clear();
+            c.rejectors.push(dkg_types::pool::participant(4));
+        }
+        n
+    });
+    let o = compare(DkgTarget::Sequence, &node, &steps, &DkgConfig::default(), &dkg_drand::Drand, &bad);
+    assert_eq!(o.signature(), Some("dkg_sequence: drand-vs-broken: Ok(current.rejectors)/Ok(current.rejectors)"));
+}
+
+#[test]
+fn join_without_group_file_is_allowlisted() {
+    // D's Proposed e2 (pool 10), `join` without a group file: drand's StartJoin rejects first.
+    let case = SequenceCase { pool: 10, steps: vec![Step::Command { now: NOW0, command: Command::Join(None) }] };
+    let o = run_dkg_sequence_with(&encode_sequence_case(&case), &DkgConfig::default());
+    assert_eq!(o, DkgOutcome::Allowed { entry: "join-group-file-precheck", step: 0 });
+    // Comparing only Ok/Err, they agree.
+    let o = run_dkg_sequence_with(&encode_sequence_case(&case), &DkgConfig { mode: BlsMode::Real, strict: false });
+    assert_eq!(o, DkgOutcome::Agree { kinds: vec!["GroupFileRequired".into()] });
+}
+
+#[test]
+fn reject_as_joiner_and_leaver_is_allowlisted() {
+    let mut node = pool_state(3);
+    if let Some(c) = node.current.as_mut() {
+        c.joining.push(node.me.clone());
+        c.leaving.push(node.me.clone());
+    }
+    let steps = vec![ResolvedStep::Command(Command::Reject, GoTime::unix(NOW0, 0))];
+    let o = compare(DkgTarget::Sequence, &node, &steps, &DkgConfig::default(), &dkg_drand::Drand, &dkg_spec::Spec);
+    assert_eq!(o, DkgOutcome::Allowed { entry: "reject-role-order", step: 0 });
+}
+
+#[test]
+fn seen_without_recipients_is_allowlisted() {
+    // A first-epoch proposal {leader B, joining [B]} signed with B's own key, received by B. Go's gossip has
+    // no recipient left after removing B, so it does not mark the packet seen; the spec does.
+    use dkg_types::input::resolve_packet;
+    use dkg_types::scenarios::{first_epoch_terms, signed};
+    let mut t = first_epoch_terms(&[1], 1);
+    t.leader = Some(dkg_types::pool::participant(1));
+    let p = resolve_packet(&signed(1, dkg_types::Packet::Proposal(t)), &Default::default(), BlsMode::Real);
+    let steps = vec![ResolvedStep::Packet(p, GoTime::unix(NOW0, 0))];
+    let o = compare(DkgTarget::Sequence, &pool_state(0), &steps, &DkgConfig::default(), &dkg_drand::Drand, &dkg_spec::Spec);
+    assert_eq!(o, DkgOutcome::Allowed { entry: "seen-without-recipients", step: 0 });
+}
+
+#[test]
+fn empty_and_garbage_inputs_are_typed_outcomes() {
+    assert_eq!(run_dkg_packet(&[]), DkgOutcome::Agree { kinds: vec!["PacketMissingMetadata".into()] });
+    let o = run_dkg_packet(&[0xff; 64]);
+    assert!(matches!(o, DkgOutcome::Agree { .. }), "{o:?}");
+}
