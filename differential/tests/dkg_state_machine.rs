@@ -3,8 +3,8 @@
 //! the public packet/command API (the operation whose first check is that edge), plus the raw edge
 //! functions of both crates against this file's own copy of the table.
 
-use dkg_types::pool::{complete_e1, interim_e2, participant, A, B, C, GENESIS, GENESIS_SEED, INTERIM_TIMEOUT, NOW0};
-use dkg_types::{BlsMode, Command, DkgError, DkgImpl, GoTime, Group, NodeState, ProposalOptions, Status, Timestamp};
+use dkg_types::pool::{complete_e1, interim_e2, participant, A, B, C, GENESIS, GENESIS_SEED, NOW0};
+use dkg_types::{BlsMode, Command, DkgError, DkgImpl, GoTime, Group, NodeState, Status};
 use std::collections::BTreeSet;
 use Status::*;
 
@@ -73,6 +73,8 @@ fn e1_group() -> Group {
 /// The operation whose first check is the edge to `to`, and whether the terminal swap applies.
 #[cfg(not(feature = "pre1318"))]
 fn operation(to: Status) -> Option<(Command, bool, bool)> {
+    use dkg_types::pool::INTERIM_TIMEOUT;
+    use dkg_types::{ProposalOptions, Timestamp};
     let reshare = ProposalOptions {
         threshold: 2,
         timeout: Some(Timestamp { seconds: INTERIM_TIMEOUT, nanos: 0 }),
