@@ -11,6 +11,9 @@
 //! - `bls-bn254-unchained-on-g1`: a valid scheme name, but BN254 keys are not modelled here: every
 //!   key fails to unmarshal (a known limitation of this wrapper).
 //!
+//! Verified against real drand signatures (tests/drand_beacons.rs: League of Entropy beacons for
+//! `pedersen-bls-chained`, `pedersen-bls-unchained` and `bls-unchained-on-g1`).
+//!
 //! Key unmarshalling uses blst `key_validate` (on curve, in subgroup, not the identity); whether
 //! kyber accepts the identity point is UNVERIFIED.
 //!
