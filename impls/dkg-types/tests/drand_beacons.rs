@@ -5,6 +5,8 @@
 //! drand's: keys on G1 with the G2 DST (`pedersen-bls-*`), and the deprecated `bls-unchained-on-g1`
 //! (keys on G2, signatures on G1, hashed with the G2 DST).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "test helpers outside #[test] fns: a failing test is the point")]
+
 use dkg_types::bls::{verify, BlsMode, PublicKey, Scheme};
 use sha2::{Digest, Sha256};
 
