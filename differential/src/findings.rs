@@ -203,6 +203,15 @@ impl FindingStore {
     /// # Errors
     /// I/O failures.
     pub fn record<E: EthSpec>(&self, ctx: &Context<'_>, input: &[u8], verdicts: &[ImplVerdict<E>], divergence: &Divergence) -> std::io::Result<(PathBuf, bool)> {
+        let recorded: Vec<RecordedVerdict> = verdicts.iter().map(RecordedVerdict::from_verdict).collect();
+        self.record_verdicts(ctx, E::PRESET_BASE, input, recorded, divergence)
+    }
+
+    /// [`FindingStore::record`] with verdicts already recorded (the DKG targets use it).
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn record_verdicts(&self, ctx: &Context<'_>, preset: &str, input: &[u8], verdicts: Vec<RecordedVerdict>, divergence: &Divergence) -> std::io::Result<(PathBuf, bool)> {
         let dir = self.dir_for(ctx.target, &divergence.signature);
         if dir.join("finding.json").exists() {
             return Ok((dir, false));
@@ -212,12 +221,12 @@ impl FindingStore {
             format: FINDING_FORMAT,
             signature: divergence.signature.clone(),
             target: ctx.target.name().to_string(),
-            preset: E::PRESET_BASE.to_string(),
+            preset: preset.to_string(),
             bls: ctx.bls.name().to_string(),
             strictness: ctx.strictness,
             pool: ctx.pool_dir.display().to_string(),
             state: ctx.state.clone(),
-            verdicts: verdicts.iter().map(RecordedVerdict::from_verdict).collect(),
+            verdicts,
             majority: divergence.majority.clone(),
             groups: divergence.groups.clone(),
             diff: divergence.diff.clone(),

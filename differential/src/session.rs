@@ -14,11 +14,12 @@ pub fn default_pool_dir(preset: Preset) -> PathBuf {
     crate::vectors::repository_root().join("corpora").join("states").join(preset.name())
 }
 
-/// Default seed corpus directory of a target: `<repo>/corpora/<target>` (minimal) or
-/// `<repo>/corpora/mainnet/<target>`.
+/// Default seed corpus directory of a target: `<repo>/corpora/<target>` (minimal, and the DKG
+/// targets, which have no preset) or `<repo>/corpora/mainnet/<target>`.
 pub fn default_corpus_dir(preset: Preset, target: Target) -> PathBuf {
     let root = crate::vectors::repository_root().join("corpora");
     match preset {
+        _ if target.is_dkg() => root.join(target.name()),
         Preset::Minimal => root.join(target.name()),
         Preset::Mainnet => root.join("mainnet").join(target.name()),
     }
@@ -158,7 +159,8 @@ impl Session {
 
     /// Runs one input; nothing is written. Verdicts carry post-state roots.
     pub fn run(&self, target: Target, data: &[u8]) -> Outcome {
-        match self.inner.run(target, data, None, true) {
+        let result = if target.is_dkg() { self.run_dkg(target, data, None) } else { self.inner.run(target, data, None, true) };
+        match result {
             Ok((o, _)) => o,
             Err(e) => Outcome::StateUnavailable(e.to_string()),
         }
@@ -170,7 +172,63 @@ impl Session {
     /// # Errors
     /// Writing the finding failed.
     pub fn run_and_record(&self, target: Target, data: &[u8], store: &FindingStore, engine: &str) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        if target.is_dkg() {
+            return self.run_dkg(target, data, Some((store, engine)));
+        }
         self.inner.run(target, data, Some((store, engine)), false)
+    }
+
+    /// The DKG targets: both DKG implementations through [`crate::dkg`], mapped onto the same
+    /// outcomes and findings as phase0 (the "state" is the DKG node-state pool entry).
+    fn run_dkg(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        use crate::dkg::{self, DkgConfig, DkgOutcome};
+        let mode = match self.config.bls {
+            BlsMode::Real => dkg_types::BlsMode::Real,
+            BlsMode::AssumeValid => dkg_types::BlsMode::AssumeValid,
+        };
+        let strictness = self.config.strictness.unwrap_or(target.strictness());
+        let config = DkgConfig { mode, strict: strictness == crate::target::Strictness::Reason };
+        let (outcome, pool) = if target == Target::DkgPacket {
+            (dkg::run_dkg_packet_with(data, &config), dkg_types::input::decode_packet_case(data).pool)
+        } else {
+            (dkg::run_dkg_sequence_with(data, &config), dkg_types::input::decode_sequence_case(data).pool)
+        };
+        let state = RecordedState { id: usize::from(pool), root: String::new(), source: "dkg-types node-state pool".into() };
+        let verdict = |implementation: &str, kind: String| RecordedVerdict {
+            implementation: implementation.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            kind,
+            reason: None,
+            message: None,
+            post_root: None,
+        };
+        match outcome {
+            DkgOutcome::Agree { kinds } => {
+                let k = kinds.join(",");
+                Ok((Outcome::Agreed { verdicts: vec![verdict("drand", k.clone()), verdict("spec", k)], state }, None))
+            }
+            DkgOutcome::Allowed { entry, step } => {
+                let k = format!("allowed:{entry}@{step}");
+                Ok((Outcome::Agreed { verdicts: vec![verdict("drand", k.clone()), verdict("spec", k)], state }, None))
+            }
+            DkgOutcome::Diverge(d) => {
+                let divergence = Divergence {
+                    signature: d.signature.clone(),
+                    majority: Vec::new(),
+                    groups: vec![vec!["drand".into()], vec!["spec".into()]],
+                    diff: Some(crate::diff::FieldDiff { path: format!("step {}", d.step), left: d.detail.clone(), right: String::new() }),
+                };
+                let verdicts = vec![verdict("drand", format!("diverged at step {}", d.step)), verdict("spec", d.detail)];
+                let written = match record {
+                    Some((store, engine)) => {
+                        let ctx = Context { target, bls: self.config.bls, strictness, pool_dir: Path::new("-"), state: state.clone(), engine };
+                        Some(store.record_verdicts(&ctx, self.preset.name(), data, verdicts.clone(), &divergence)?)
+                    }
+                    None => None,
+                };
+                Ok((Outcome::Diverged { divergence, verdicts, state }, written))
+            }
+        }
     }
 
     /// Number of pool states.

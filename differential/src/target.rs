@@ -49,9 +49,16 @@ targets! {
     Block => "block", Outcome;
     Slots => "slots", Reason;
     Epoch => "epoch", Reason;
+    DkgPacket => "dkg_packet", Reason;
+    DkgSequence => "dkg_sequence", Reason;
 }
 
 impl Target {
+    /// Whether this is a drand DKG target (preset-independent; run by [`crate::dkg`]).
+    pub fn is_dkg(self) -> bool {
+        matches!(self, Target::DkgPacket | Target::DkgSequence)
+    }
+
     /// Parses a target name.
     pub fn from_name(name: &str) -> Option<Target> {
         Target::ALL.iter().copied().find(|t| t.name() == name)
@@ -76,6 +83,9 @@ pub enum DecodeError {
     /// An `epoch` step byte beyond the number of sub-functions.
     #[error("epoch step {0} out of range")]
     EpochStep(u8),
+    /// A DKG target given to the phase0 decoder.
+    #[error("{0} is not a phase0 target")]
+    NotPhase0(&'static str),
 }
 
 /// A decoded input: the pool selector and the operation.
@@ -119,6 +129,7 @@ pub fn decode<E: EthSpec>(target: Target, data: &[u8]) -> Result<Decoded<E>, Dec
             [step, ..] => Operation::Epoch(*EpochStep::ALL.get(usize::from(*step)).ok_or(DecodeError::EpochStep(*step))?),
             [] => return Err(DecodeError::TooShort(data.len())),
         },
+        Target::DkgPacket | Target::DkgSequence => return Err(DecodeError::NotPhase0(target.name())),
     };
     Ok(Decoded { selector: sel, operation })
 }
