@@ -105,3 +105,13 @@ fn empty_and_garbage_inputs_are_typed_outcomes() {
     let o = run_dkg_packet(&[0xff; 64]);
     assert!(matches!(o, DkgOutcome::Agree { .. }), "{o:?}");
 }
+
+#[test]
+fn ex_leaver_nil_final_group_is_reproduced_by_both() {
+    // dkg.md 4.3: a Left state reached from Proposed has no FinalGroup and Left is not terminal,
+    // so a reshare proposal at an ex-leaver dereferences nil FinalGroup.Nodes (a gRPC-recovered
+    // panic in Go). Seed corpora/dkg_packet/proposal-at-left.bin.
+    let seed = dkg_types::scenarios::packet_seeds().into_iter().find(|n| n.name == "proposal-at-left").unwrap();
+    let o = run_dkg_packet(&dkg_types::input::encode_packet_case(&seed.case));
+    assert_eq!(o, DkgOutcome::Agree { kinds: vec!["NilDereference".into()] });
+}

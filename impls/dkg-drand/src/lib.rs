@@ -9,6 +9,26 @@
 //! (reshare checked against the last proposal's Remaining ∪ Joining), `short-signature-slice`
 //! (hex signature sliced `[0:8]` unchecked: panics below 4 bytes).
 
+//! # Notes against dkg.md (the Go code at f45e7e04 decides)
+//! - `gossip` (actions.go) marks `SeenPackets` only when a recipient other than the node itself
+//!   is left; a packet whose next state lists nobody else is re-processed when it comes back.
+//! - `StartJoin` rejects a missing group file after epoch 1 ("group file required ...") before
+//!   `DBState.Joined` runs; `Joined`, `Accepted`, `Rejected` check the edge before the timeout.
+//! - `DBState.Rejected` checks joining before leaving; `Accepted` checks leaving first.
+//! - The execution outcome (`executeAndFinishDKG`: `Complete`/`Failed`) reads `GetCurrent`
+//!   without the terminal-state swap.
+//! - `StartExecute`'s Execute packet carries `now + DefaultDKGKickoffGracePeriod` (5 s).
+//! - Before #1343 `validateReshareForRemainers` never read `FinalGroup`, so the nil dereference of
+//!   dkg.md §4.3 (a Left state from Proposed has no FinalGroup) exists only since cea992fe; pre-1318
+//!   code is therefore modelled with the pre-1343 comparison (`pre1318` implies `pre1343`).
+//! - `Process.Packet` holds `d.lock` (deferred unlock) and `BroadcastDKG` locks it again: any `dkg`
+//!   gossip packet with inner metadata deadlocks (by reading; modelled as `Deadlock`).
+//!
+//! Not modelled: networking (gossip delivery, whose errors make `Initial`/`Resharing` return an
+//! error after the state was saved), the v1→v2 key migration of `StartProposal`, `executeDKG`
+//! (assumed to succeed), TOML persistence of the store (times that TOML cannot round-trip), and
+//! BN254 keys.
+
 pub mod process;
 pub mod state_machine;
 pub mod util;
