@@ -13,6 +13,7 @@ pub trait Visitor<E: EthSpec> {
 /// Calls `visitor` with every registered implementation, in a fixed order.
 pub fn visit_implementations<E: EthSpec>(visitor: &mut impl Visitor<E>) {
     visitor.visit(diverge_spec::SpecImpl);
+    visitor.visit(diverge_fast::FastImpl);
 }
 
 /// What the spec-vector runner needs of an implementation, object-safe. Blanket-implemented for
