@@ -238,8 +238,11 @@ impl Session {
 
     /// Executes the decodable `inputs` `rounds` times through one implementation alone (clone of
     /// the prepared state, apply, export; no decoding, no comparison): the baseline of `diverge
-    /// bench`'s overhead ratio. `None` for an unknown implementation.
+    /// bench`'s overhead ratio. `None` for an unknown implementation and for the DKG targets.
     pub fn time_alone(&self, target: Target, inputs: &[Vec<u8>], implementation: &str, rounds: usize) -> Option<(u64, std::time::Duration)> {
+        if target.is_dkg() {
+            return None;
+        }
         self.inner.time_alone(target, inputs, implementation, rounds)
     }
 }
