@@ -117,7 +117,7 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(eth1_block_hash: Root, eth1
     for i in 0..n {
         let balance = *fs.state.balances.get(i).ok_or(Reject::IndexOutOfRange)?;
         let v = fs.state.validators.get_mut(i).ok_or(Reject::ValidatorIndexOutOfRange)?;
-        v.effective_balance = balance.ssub(balance % E::EFFECTIVE_BALANCE_INCREMENT)?.min(E::MAX_EFFECTIVE_BALANCE);
+        v.effective_balance = balance.ssub(balance.srem(E::EFFECTIVE_BALANCE_INCREMENT)?)?.min(E::MAX_EFFECTIVE_BALANCE);
         if v.effective_balance == E::MAX_EFFECTIVE_BALANCE {
             v.activation_eligibility_epoch = GENESIS_EPOCH;
             v.activation_epoch = GENESIS_EPOCH;

@@ -92,7 +92,9 @@ pub fn compute_domain(domain_type: DomainType, fork_version: Version, genesis_va
     let fork_data_root = compute_fork_data_root(fork_version, genesis_validators_root);
     let mut d = [0u8; 32];
     d[..4].copy_from_slice(&domain_type);
-    d[4..].copy_from_slice(&fork_data_root.as_slice()[..28]);
+    for (dst, src) in d.iter_mut().skip(4).zip(fork_data_root.as_slice().iter()) {
+        *dst = *src;
+    }
     Root::from(d)
 }
 
@@ -135,7 +137,7 @@ pub fn get_seed<E: EthSpec>(state: &MState<E>, epoch: u64, domain_type: DomainTy
 /// # Errors
 /// [`Reject::BlockRootSlotOutOfRange`] when `not slot < state.slot <= slot + SLOTS_PER_HISTORICAL_ROOT`.
 pub fn get_block_root_at_slot<E: EthSpec>(state: &MState<E>, slot: u64) -> Result<Root, Reject> {
-    if !(slot < state.slot) {
+    if slot >= state.slot {
         return Err(Reject::BlockRootSlotOutOfRange);
     }
     if state.slot > slot.sadd(E::SLOTS_PER_HISTORICAL_ROOT)? {

@@ -18,7 +18,7 @@ use diverge_types::*;
 /// [`Reject::Internal`] on a milhouse error.
 pub fn process_slot<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
     let previous_state_root = fs.state.hash_tree_root()?;
-    let i = us(fs.state.slot % E::SLOTS_PER_HISTORICAL_ROOT);
+    let i = us(fs.state.slot.srem(E::SLOTS_PER_HISTORICAL_ROOT)?);
     *fs.state.state_roots.get_mut(i).ok_or(Reject::Internal)? = previous_state_root;
     if fs.state.latest_block_header.state_root == Root::ZERO {
         fs.state.latest_block_header.state_root = previous_state_root;
@@ -42,7 +42,7 @@ pub fn process_slots<E: EthSpec>(fs: &mut FastState<E>, slot: u64) -> Result<(),
     }
     while fs.state.slot < slot {
         process_slot(fs)?;
-        if fs.state.slot.sadd(1)? % E::SLOTS_PER_EPOCH == 0 {
+        if fs.state.slot.sadd(1)?.srem(E::SLOTS_PER_EPOCH)? == 0 {
             process_epoch(fs)?;
         }
         fs.state.slot = fs.state.slot.sadd(1)?;

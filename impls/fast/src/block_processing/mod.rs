@@ -54,13 +54,13 @@ pub fn slash_validator<E: EthSpec>(fs: &mut FastState<E>, slashed_index: u64, wh
     v.slashed = true;
     v.withdrawable_epoch = v.withdrawable_epoch.max(min_withdrawable);
     let eb = v.effective_balance;
-    let s = fs.state.slashings.get_mut(us(epoch % E::EPOCHS_PER_SLASHINGS_VECTOR)).ok_or(Reject::Internal)?;
+    let s = fs.state.slashings.get_mut(us(epoch.srem(E::EPOCHS_PER_SLASHINGS_VECTOR)?)).ok_or(Reject::Internal)?;
     *s = s.sadd(eb)?;
-    decrease_balance(&mut fs.state, slashed_index, eb / E::MIN_SLASHING_PENALTY_QUOTIENT)?;
+    decrease_balance(&mut fs.state, slashed_index, eb.sdiv(E::MIN_SLASHING_PENALTY_QUOTIENT)?)?;
     let proposer_index = get_beacon_proposer_index(fs)?;
     let whistleblower_index = whistleblower_index.unwrap_or(proposer_index);
-    let whistleblower_reward = eb / E::WHISTLEBLOWER_REWARD_QUOTIENT;
-    let proposer_reward = whistleblower_reward / E::PROPOSER_REWARD_QUOTIENT;
+    let whistleblower_reward = eb.sdiv(E::WHISTLEBLOWER_REWARD_QUOTIENT)?;
+    let proposer_reward = whistleblower_reward.sdiv(E::PROPOSER_REWARD_QUOTIENT)?;
     increase_balance(&mut fs.state, proposer_index, proposer_reward)?;
     increase_balance(&mut fs.state, whistleblower_index, whistleblower_reward.ssub(proposer_reward)?)
 }

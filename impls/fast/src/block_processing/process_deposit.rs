@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// `get_validator_from_deposit(deposit)`.
 pub fn get_validator_from_deposit<E: EthSpec>(deposit: &Deposit) -> Validator {
     let amount = deposit.data.amount;
-    let effective_balance = amount.saturating_sub(amount % E::EFFECTIVE_BALANCE_INCREMENT).min(E::MAX_EFFECTIVE_BALANCE);
+    let effective_balance = amount.saturating_sub(amount.checked_rem(E::EFFECTIVE_BALANCE_INCREMENT).unwrap_or(0)).min(E::MAX_EFFECTIVE_BALANCE);
     Validator {
         pubkey: deposit.data.pubkey,
         withdrawal_credentials: deposit.data.withdrawal_credentials,

@@ -2,7 +2,7 @@
 
 use super::signatures::SigVerifier;
 use super::validator_key;
-use crate::arith::us;
+use crate::arith::{us, SafeArith};
 use crate::caches::get_beacon_proposer_index;
 use crate::helpers::{compute_signing_root, get_current_epoch, get_domain, get_randao_mix};
 use crate::state::FastState;
@@ -27,7 +27,7 @@ pub fn process_randao<E: EthSpec>(fs: &mut FastState<E>, body: &BeaconBlockBody<
     for (m, (a, b)) in mix.iter_mut().zip(old.as_slice().iter().zip(reveal_hash.iter())) {
         *m = a ^ b;
     }
-    let slot = fs.state.randao_mixes.get_mut(us(epoch % E::EPOCHS_PER_HISTORICAL_VECTOR)).ok_or(Reject::Internal)?;
+    let slot = fs.state.randao_mixes.get_mut(us(epoch.srem(E::EPOCHS_PER_HISTORICAL_VECTOR)?)).ok_or(Reject::Internal)?;
     *slot = Root::from(mix);
     Ok(())
 }

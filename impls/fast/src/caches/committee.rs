@@ -41,7 +41,7 @@ impl CommitteeCache {
             .filter(|(_, v)| is_active_validator(v, epoch))
             .map(|(i, _)| u(i))
             .collect();
-        let per_slot = u(active_indices.len()) / E::SLOTS_PER_EPOCH / E::TARGET_COMMITTEE_SIZE;
+        let per_slot = u(active_indices.len()).sdiv(E::SLOTS_PER_EPOCH)?.sdiv(E::TARGET_COMMITTEE_SIZE)?;
         let committees_per_slot = per_slot.min(E::MAX_COMMITTEES_PER_SLOT).max(1);
         let seed = get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)?;
         let shuffling = shuffle_list::<E>(&active_indices, &seed)?;
@@ -56,7 +56,7 @@ impl CommitteeCache {
     /// active list (a committee index past the count), as `compute_shuffled_index`'s assert.
     pub fn committee_range<E: EthSpec>(&self, slot: u64, index: u64) -> Result<(usize, usize), Reject> {
         let cps = self.committees_per_slot;
-        let idx = (slot % E::SLOTS_PER_EPOCH).smul(cps)?.sadd(index)?;
+        let idx = slot.srem(E::SLOTS_PER_EPOCH)?.smul(cps)?.sadd(index)?;
         let count = cps.smul(E::SLOTS_PER_EPOCH)?;
         let len = u(self.shuffling.len());
         let start = len.smul(idx)?.sdiv(count)?;

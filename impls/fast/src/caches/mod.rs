@@ -121,7 +121,7 @@ pub fn get_committee_count_per_slot<E: EthSpec>(fs: &mut FastState<E>, epoch: u6
 pub fn get_validator_churn_limit<E: EthSpec>(fs: &mut FastState<E>) -> Result<u64, Reject> {
     let cur = get_current_epoch(&fs.state);
     let active = u(committee_cache(fs, cur)?.active_indices.len());
-    Ok(E::MIN_PER_EPOCH_CHURN_LIMIT.max(active / E::CHURN_LIMIT_QUOTIENT))
+    Ok(E::MIN_PER_EPOCH_CHURN_LIMIT.max(active.sdiv(E::CHURN_LIMIT_QUOTIENT)?))
 }
 
 /// `compute_proposer_index(state, indices, seed)`.
@@ -160,7 +160,7 @@ pub fn compute_proposer_index<E: EthSpec>(state: &MState<E>, indices: &[u64], se
 pub fn get_beacon_proposer_index<E: EthSpec>(fs: &mut FastState<E>) -> Result<u64, Reject> {
     let epoch = get_current_epoch(&fs.state);
     let slot = fs.state.slot;
-    let pos = us(slot % E::SLOTS_PER_EPOCH);
+    let pos = us(slot.srem(E::SLOTS_PER_EPOCH)?);
     if let Some(p) = &fs.caches.proposers {
         if p.epoch == epoch {
             if let Some(Some(i)) = p.by_slot.get(pos) {

@@ -89,6 +89,7 @@ pub fn shuffle_list<E: EthSpec>(input: &[u64], seed: &Root) -> Result<Vec<u64>, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects, reason = "test code")]
 mod tests {
     use super::*;
     use diverge_types::{MainnetSpec, MinimalSpec};

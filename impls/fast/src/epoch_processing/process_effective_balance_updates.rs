@@ -10,13 +10,13 @@ use diverge_types::*;
 /// # Errors
 /// Overflow of `balance + DOWNWARD_THRESHOLD` or `effective_balance + UPWARD_THRESHOLD`.
 pub fn process_effective_balance_updates<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
-    let hysteresis_increment = E::EFFECTIVE_BALANCE_INCREMENT / E::HYSTERESIS_QUOTIENT;
+    let hysteresis_increment = E::EFFECTIVE_BALANCE_INCREMENT.sdiv(E::HYSTERESIS_QUOTIENT)?;
     let downward = hysteresis_increment.smul(E::HYSTERESIS_DOWNWARD_MULTIPLIER)?;
     let upward = hysteresis_increment.smul(E::HYSTERESIS_UPWARD_MULTIPLIER)?;
     let mut updates = Vec::new();
     for (i, (v, &balance)) in fs.state.validators.iter().zip(fs.state.balances.iter()).enumerate() {
         if balance.sadd(downward)? < v.effective_balance || v.effective_balance.sadd(upward)? < balance {
-            let eb = balance.ssub(balance % E::EFFECTIVE_BALANCE_INCREMENT)?.min(E::MAX_EFFECTIVE_BALANCE);
+            let eb = balance.ssub(balance.srem(E::EFFECTIVE_BALANCE_INCREMENT)?)?.min(E::MAX_EFFECTIVE_BALANCE);
             if eb != v.effective_balance {
                 updates.push((i, eb));
             }

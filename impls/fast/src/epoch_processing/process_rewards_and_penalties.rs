@@ -58,8 +58,8 @@ pub fn get_attestation_deltas<E: EthSpec>(fs: &FastState<E>, s: &EpochSummary) -
                     if leak()? {
                         add(&mut d.rewards, i, base)?;
                     } else {
-                        let numerator = base.smul(attesting_balance / inc)?;
-                        add(&mut d.rewards, i, numerator.sdiv(total / inc)?)?;
+                        let numerator = base.smul(attesting_balance.sdiv(inc)?)?;
+                        add(&mut d.rewards, i, numerator.sdiv(total.sdiv(inc)?)?)?;
                     }
                 } else {
                     add(&mut d.penalties, i, base)?;
@@ -68,7 +68,7 @@ pub fn get_attestation_deltas<E: EthSpec>(fs: &FastState<E>, s: &EpochSummary) -
         }
         if let Some((delay, proposer)) = info.inclusion {
             let base = base_reward(info.effective_balance)?;
-            let proposer_reward = base / E::PROPOSER_REWARD_QUOTIENT;
+            let proposer_reward = base.sdiv(E::PROPOSER_REWARD_QUOTIENT)?;
             add(&mut out.inclusion_delay.rewards, us(proposer), proposer_reward)?;
             let max_attester_reward = base.ssub(proposer_reward)?;
             add(&mut out.inclusion_delay.rewards, i, max_attester_reward.sdiv(delay)?)?;
@@ -81,10 +81,10 @@ pub fn get_attestation_deltas<E: EthSpec>(fs: &FastState<E>, s: &EpochSummary) -
                 continue;
             }
             let base = base_reward(info.effective_balance)?;
-            let proposer_reward = base / E::PROPOSER_REWARD_QUOTIENT;
+            let proposer_reward = base.sdiv(E::PROPOSER_REWARD_QUOTIENT)?;
             add(&mut out.inactivity_penalty.penalties, i, BASE_REWARDS_PER_EPOCH.smul(base)?.ssub(proposer_reward)?)?;
             if !info.prev_target {
-                add(&mut out.inactivity_penalty.penalties, i, info.effective_balance.smul(delay)? / E::INACTIVITY_PENALTY_QUOTIENT)?;
+                add(&mut out.inactivity_penalty.penalties, i, info.effective_balance.smul(delay)?.sdiv(E::INACTIVITY_PENALTY_QUOTIENT)?)?;
             }
         }
     }

@@ -23,7 +23,7 @@ pub fn process_slashings<E: EthSpec>(fs: &mut FastState<E>, s: &EpochSummary) ->
     let mut penalties = Vec::new();
     for (i, v) in fs.state.validators.iter().enumerate() {
         if v.slashed && target == v.withdrawable_epoch {
-            let numerator = (v.effective_balance / inc).smul(adjusted)?;
+            let numerator = v.effective_balance.sdiv(inc)?.smul(adjusted)?;
             penalties.push((u(i), numerator.sdiv(total)?.smul(inc)?));
         }
     }

@@ -16,7 +16,7 @@ use typenum::Unsigned;
 /// Overflow.
 pub fn process_eth1_data_reset<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
     let next_epoch = get_current_epoch(&fs.state).sadd(1)?;
-    if next_epoch % E::EPOCHS_PER_ETH1_VOTING_PERIOD == 0 {
+    if next_epoch.srem(E::EPOCHS_PER_ETH1_VOTING_PERIOD)? == 0 {
         fs.state.eth1_data_votes = List::empty();
     }
     Ok(())
@@ -28,7 +28,7 @@ pub fn process_eth1_data_reset<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), 
 /// Overflow.
 pub fn process_slashings_reset<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
     let next_epoch = get_current_epoch(&fs.state).sadd(1)?;
-    let s = fs.state.slashings.get_mut(us(next_epoch % E::EPOCHS_PER_SLASHINGS_VECTOR)).ok_or(Reject::Internal)?;
+    let s = fs.state.slashings.get_mut(us(next_epoch.srem(E::EPOCHS_PER_SLASHINGS_VECTOR)?)).ok_or(Reject::Internal)?;
     *s = 0;
     Ok(())
 }
@@ -41,7 +41,7 @@ pub fn process_randao_mixes_reset<E: EthSpec>(fs: &mut FastState<E>) -> Result<(
     let current = get_current_epoch(&fs.state);
     let next_epoch = current.sadd(1)?;
     let mix = get_randao_mix(&fs.state, current)?;
-    let m = fs.state.randao_mixes.get_mut(us(next_epoch % E::EPOCHS_PER_HISTORICAL_VECTOR)).ok_or(Reject::Internal)?;
+    let m = fs.state.randao_mixes.get_mut(us(next_epoch.srem(E::EPOCHS_PER_HISTORICAL_VECTOR)?)).ok_or(Reject::Internal)?;
     *m = mix;
     Ok(())
 }
@@ -52,7 +52,7 @@ pub fn process_randao_mixes_reset<E: EthSpec>(fs: &mut FastState<E>) -> Result<(
 /// Overflow; [`Reject::ListFull`].
 pub fn process_historical_roots_update<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
     let next_epoch = get_current_epoch(&fs.state).sadd(1)?;
-    if next_epoch % (E::SLOTS_PER_HISTORICAL_ROOT / E::SLOTS_PER_EPOCH) == 0 {
+    if next_epoch.srem(E::SLOTS_PER_HISTORICAL_ROOT.sdiv(E::SLOTS_PER_EPOCH)?)? == 0 {
         fs.state.block_roots.apply_updates().map_err(|_| Reject::Internal)?;
         fs.state.state_roots.apply_updates().map_err(|_| Reject::Internal)?;
         let root = Root::from(hash_concat(fs.state.block_roots.tree_hash_root().as_slice(), fs.state.state_roots.tree_hash_root().as_slice()));
