@@ -4,6 +4,7 @@
     DIVERGE_DUMP_CRAFTED=/tmp/crafted cargo test -p diverge-spec dump_crafted -- --ignored
     python judge_crafted.py /tmp/crafted        # in a venv with eth2spec==1.1.10 (Python 3.9)
 
+`--mainnet` judges cases written by `dump_crafted_mainnet_cases`.
 `--pyspec-aliasing` keeps the executable spec's `process_registry_updates` as it is, with its
 remerkleable aliasing artefact (see `process_registry_updates_without_aliasing`).
 
@@ -16,7 +17,10 @@ import json
 import sys
 from pathlib import Path
 
-from eth2spec.phase0 import minimal as spec
+if "--mainnet" in sys.argv:
+    from eth2spec.phase0 import mainnet as spec
+else:
+    from eth2spec.phase0 import minimal as spec
 from eth2spec.utils import bls
 
 bls.bls_active = False

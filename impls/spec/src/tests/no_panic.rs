@@ -203,6 +203,17 @@ fn mutate_attester_slashing<E: EthSpec>(s: &mut AttesterSlashing<E>, rng: &mut R
 #[test]
 #[ignore = "writes files; run by hand with DIVERGE_DUMP_CRAFTED=<dir>"]
 fn dump_crafted_minimal_cases() {
+    dump_crafted::<MinimalSpec>();
+}
+
+/// As [`dump_crafted_minimal_cases`] for mainnet (`judge_crafted.py --mainnet`).
+#[test]
+#[ignore = "writes files; run by hand with DIVERGE_DUMP_CRAFTED=<dir>"]
+fn dump_crafted_mainnet_cases() {
+    dump_crafted::<MainnetSpec>();
+}
+
+fn dump_crafted<E: EthSpec>() {
     use diverge_types::ssz::Encode;
     use std::io::Write;
     let Some(out) = std::env::var_os("DIVERGE_DUMP_CRAFTED").map(std::path::PathBuf::from) else { return };
@@ -210,19 +221,19 @@ fn dump_crafted_minimal_cases() {
     std::fs::create_dir_all(&out).unwrap();
     let mut manifest = std::fs::File::create(out.join("manifest.jsonl")).unwrap();
     let iterations: u64 = std::env::var("DIVERGE_DUMP_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let base = dir.join("minimal/phase0/sanity/blocks/pyspec_tests");
+    let base = dir.join(E::PRESET_BASE).join("phase0/sanity/blocks/pyspec_tests");
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let mut k = 0;
     let cases = ["attestation", "attester_slashing", "proposer_slashing", "voluntary_exit", "deposit_in_block", "historical_batch"];
     for (case, which) in cases.iter().flat_map(|c| [(c, "pre"), (c, "post")]) {
         let case = base.join(case);
-        let start: BeaconState<MinimalSpec> = read_ssz(&case.join(format!("{which}.ssz_snappy")));
-        let block: SignedBeaconBlock<MinimalSpec> = read_ssz(&case.join("blocks_0.ssz_snappy"));
+        let start: BeaconState<E> = read_ssz(&case.join(format!("{which}.ssz_snappy")));
+        let block: SignedBeaconBlock<E> = read_ssz(&case.join("blocks_0.ssz_snappy"));
         for _ in 0..iterations {
             let mut state = start.clone();
             mutate(&mut state, &mut rng, 12);
             std::fs::write(out.join(format!("state_{k}.ssz")), state.as_ssz_bytes()).unwrap();
-            let mut ops: Vec<(String, Operation<MinimalSpec>, Vec<u8>)> = EpochStep::ALL
+            let mut ops: Vec<(String, Operation<E>, Vec<u8>)> = EpochStep::ALL
                 .iter()
                 .map(|s| (format!("epoch:{}", s.handler_name()), Operation::Epoch(*s), vec![]))
                 .collect();
@@ -254,13 +265,13 @@ fn dump_crafted_minimal_cases() {
                     std::fs::write(out.join(&file), bytes).unwrap();
                 }
                 let mut s = state.clone();
-                let result = match Phase0Impl::<MinimalSpec>::apply(&SpecImpl, &mut s, op, BlsMode::AssumeValid) {
+                let result = match Phase0Impl::<E>::apply(&SpecImpl, &mut s, op, BlsMode::AssumeValid) {
                     Ok(()) => format!("ok:{:x}", hash_tree_root(&s)),
                     Err(r) => format!("err:{r}"),
                 };
                 writeln!(manifest, r#"{{"state": {k}, "op": "{kind}", "file": "{file}", "result": "{result}"}}"#).unwrap();
             }
-            let result = match Phase0Impl::<MinimalSpec>::get_rewards_deltas(&SpecImpl, &state) {
+            let result = match Phase0Impl::<E>::get_rewards_deltas(&SpecImpl, &state) {
                 Ok(d) => {
                     let all = [&d.source, &d.target, &d.head, &d.inclusion_delay, &d.inactivity_penalty];
                     let flat: Vec<String> = all.iter().flat_map(|x| x.rewards.iter().chain(x.penalties.iter())).map(|v| v.to_string()).collect();
