@@ -115,3 +115,14 @@ fn ex_leaver_nil_final_group_is_reproduced_by_both() {
     let o = run_dkg_packet(&dkg_types::input::encode_packet_case(&seed.case));
     assert_eq!(o, DkgOutcome::Agree { kinds: vec!["NilDereference".into()] });
 }
+
+#[test]
+fn swapped_leader_key_is_accepted_by_both() {
+    // dkg.md 4.3 "Key binding": remainers are matched with FinalGroup by address only and the
+    // signature is checked with the key the proposal itself lists, so a proposal that puts E's key
+    // (and PoP) under A's address, signed with E's key, is accepted (Real BLS). Both models agree:
+    // a protocol weakness, not a divergence. Seed corpora/dkg_packet/swapped-leader-key.bin.
+    let seed = dkg_types::scenarios::packet_seeds().into_iter().find(|n| n.name == "swapped-leader-key").unwrap();
+    let o = run_dkg_packet(&dkg_types::input::encode_packet_case(&seed.case));
+    assert_eq!(o, DkgOutcome::Agree { kinds: vec!["Ok".into()] });
+}
