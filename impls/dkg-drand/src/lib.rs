@@ -26,8 +26,9 @@
 //!
 //! Not modelled: networking (gossip delivery, whose errors make `Initial`/`Resharing` return an
 //! error after the state was saved), the v1→v2 key migration of `StartProposal`, `executeDKG`
-//! (assumed to succeed), TOML persistence of the store (times that TOML cannot round-trip), and
-//! BN254 keys.
+//! (assumed to succeed), TOML persistence of the store (times that TOML cannot round-trip),
+//! `Group.GetGenesisSeed()` deriving a seed for a group that has none (the group's seed is taken
+//! as given), and BN254 keys.
 
 pub mod process;
 pub mod state_machine;
