@@ -39,12 +39,14 @@ fn list_cases(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Builds the pool under `pool_dir` and the seeds under `seeds_dir/<target>/` for preset `E`.
+/// Builds the pool under `pool_dir` (at most `max_states`, see [`pool::build`]) and the seeds
+/// under `seeds_dir/<target>/` for preset `E`. Seeds whose pre-state is not in the pool are skipped
+/// with a warning.
 ///
 /// # Errors
 /// Unwritable output or unreadable vector directories; unusable vector files become warnings.
-pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path) -> Result<BuildReport, pool::PoolError> {
-    let (manifest, mut warnings) = pool::build::<E>(tests_root, pool_dir)?;
+pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path, max_states: Option<usize>) -> Result<BuildReport, pool::PoolError> {
+    let (manifest, mut warnings) = pool::build::<E>(tests_root, pool_dir, max_states)?;
     let by_root: HashMap<&str, usize> = manifest.states.iter().map(|s| (s.root.as_str(), s.id)).collect();
     let phase0 = tests_root.join(E::PRESET_BASE).join("phase0");
     let mut seeds: BTreeMap<Target, Vec<(String, Vec<u8>, String)>> = BTreeMap::new();

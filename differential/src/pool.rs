@@ -66,14 +66,15 @@ pub enum PoolError {
     Vectors(String),
 }
 
-/// A loaded pool: `states[i]` is `Err(reason)` when the file for id `i` is unusable.
+/// A loaded pool: `states[i]` is `Err(reason)` when the file for id `i` is unusable, and `Ok(None)`
+/// once [`StatePool::release`] dropped it (the implementations hold their prepared forms).
 pub struct StatePool<E: EthSpec> {
     /// The pool directory.
     pub dir: PathBuf,
     /// The manifest.
     pub manifest: Manifest,
     /// The states, by id.
-    pub states: Vec<Result<BeaconState<E>, String>>,
+    pub states: Vec<Result<Option<BeaconState<E>>, String>>,
 }
 
 impl<E: EthSpec> StatePool<E> {
@@ -100,13 +101,32 @@ impl<E: EthSpec> StatePool<E> {
                 let state: BeaconState<E> = files::read_ssz(&file).map_err(|e| e.to_string())?;
                 let root = format!("{:#x}", state.tree_hash_root());
                 if root == entry.root {
-                    Ok(state)
+                    Ok(Some(state))
                 } else {
                     Err(format!("{}: root {root} differs from the manifest's {}", file.display(), entry.root))
                 }
             })
             .collect();
         Ok(StatePool { dir: dir.to_path_buf(), manifest, states })
+    }
+
+    /// Drops the plain states, keeping which ids are available: after the implementations prepared
+    /// them, the plain copies are dead weight (about 2.7 MB per mainnet state).
+    pub fn release(&mut self) {
+        for s in &mut self.states {
+            if let Ok(state) = s {
+                *state = None;
+            }
+        }
+    }
+
+    /// `Err(reason)` when state `id` is unusable (also for an id beyond the pool).
+    pub fn available(&self, id: usize) -> Result<(), String> {
+        match self.states.get(id) {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => Err(format!("no state {id} in a pool of {}", self.states.len())),
+        }
     }
 
     /// The id a selector picks: `selector % len`.
@@ -129,23 +149,48 @@ impl<E: EthSpec> StatePool<E> {
 /// a given vector set).
 pub const POOL_SOURCES: &[&str] = &["operations", "sanity", "epoch_processing", "finality", "random", "rewards"];
 
-/// Builds the pool for preset `E` from `tests_root` into `out_dir`: every distinct `pre` state of
-/// [`POOL_SOURCES`], deduplicated by root, in sorted path order. Overwrites the manifest.
+/// Builds the pool for preset `E` from `tests_root` into `out_dir`: distinct `pre` states of
+/// [`POOL_SOURCES`], deduplicated by root. Without `max_states`, every one in sorted path order;
+/// with it, at most that many, taken round-robin over the runner/handler directories so that a
+/// small pool (mainnet: every prepared state costs tens of MB) still spans every operation.
+/// Overwrites the manifest.
 ///
 /// # Errors
 /// Unreadable vector directories or unwritable output. Corrupt vector files are skipped and
 /// listed in the returned warnings.
-pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path) -> Result<(Manifest, Vec<String>), PoolError> {
+pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path, max_states: Option<usize>) -> Result<(Manifest, Vec<String>), PoolError> {
     let phase0 = tests_root.join(E::PRESET_BASE).join("phase0");
-    let mut pres: Vec<PathBuf> = Vec::new();
+    let mut groups: Vec<Vec<PathBuf>> = Vec::new();
     for runner in POOL_SOURCES {
+        let mut pres = Vec::new();
         collect_pre_states(&phase0.join(runner), &mut pres)?;
+        // One group per handler directory (`<runner>/<handler>/...`).
+        let mut by_handler: std::collections::BTreeMap<PathBuf, Vec<PathBuf>> = std::collections::BTreeMap::new();
+        for p in pres {
+            let handler = p.strip_prefix(&phase0).ok().and_then(|r| r.iter().take(2).collect::<PathBuf>().into()).unwrap_or_default();
+            by_handler.entry(handler).or_default().push(p);
+        }
+        groups.extend(by_handler.into_values());
     }
+    let order: Vec<PathBuf> = match max_states {
+        None => groups.into_iter().flatten().collect(),
+        Some(_) => {
+            let mut order = Vec::new();
+            let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
+            for i in 0..longest {
+                order.extend(groups.iter().filter_map(|g| g.get(i).cloned()));
+            }
+            order
+        }
+    };
     std::fs::create_dir_all(out_dir).map_err(|e| PoolError::Write { path: out_dir.to_path_buf(), reason: e.to_string() })?;
     let mut seen = BTreeSet::new();
     let mut states = Vec::new();
     let mut warnings = Vec::new();
-    for pre in pres {
+    for pre in order {
+        if max_states.is_some_and(|m| states.len() >= m) {
+            break;
+        }
         let state: BeaconState<E> = match files::read_ssz(&pre) {
             Ok(s) => s,
             Err(e) => {

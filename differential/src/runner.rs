@@ -161,8 +161,9 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl<E: EthSpec> Runner<E> {
-    /// Prepares every registered implementation over `pool` (once per process).
-    pub fn new(pool: Arc<StatePool<E>>, config: RunnerConfig) -> Self {
+    /// Prepares every registered implementation over `pool` (once per process), then releases the
+    /// pool's plain states.
+    pub fn new(mut pool: StatePool<E>, config: RunnerConfig) -> Self {
         struct Prep<'a, E: EthSpec> {
             pool: &'a StatePool<E>,
             out: Vec<Box<dyn PreparedImpl<E>>>,
@@ -174,8 +175,8 @@ impl<E: EthSpec> Runner<E> {
                     .states
                     .iter()
                     .map(|s| match s {
-                        Ok(state) => catch_unwind(AssertUnwindSafe(|| implementation.prepare(state))).unwrap_or(Err(Reject::Internal)),
-                        Err(_) => Err(Reject::Internal),
+                        Ok(Some(state)) => catch_unwind(AssertUnwindSafe(|| implementation.prepare(state))).unwrap_or(Err(Reject::Internal)),
+                        Ok(None) | Err(_) => Err(Reject::Internal),
                     })
                     .collect();
                 self.out.push(Box::new(Prepared { implementation, states }));
@@ -184,7 +185,8 @@ impl<E: EthSpec> Runner<E> {
         let mut prep = Prep { pool: &pool, out: Vec::new() };
         visit_implementations(&mut prep);
         let implementations = prep.out;
-        Runner { pool, implementations, config }
+        pool.release();
+        Runner { pool: Arc::new(pool), implementations, config }
     }
 
     /// Runs `data` as an input of `target` through every implementation and compares.
@@ -194,8 +196,8 @@ impl<E: EthSpec> Runner<E> {
             Err(e) => return Execution::Undecodable(e),
         };
         let id = self.pool.select(decoded.selector);
-        if let Some(Err(reason)) = self.pool.states.get(id) {
-            return Execution::StateUnavailable { id, reason: reason.clone() };
+        if let Err(reason) = self.pool.available(id) {
+            return Execution::StateUnavailable { id, reason };
         }
         let verdicts: Vec<ImplVerdict<E>> = self
             .implementations

@@ -7,7 +7,6 @@ use crate::runner::{Divergence, Execution, Runner, RunnerConfig};
 use crate::target::Target;
 use diverge_types::*;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Default pool directory for a preset: `<repo>/corpora/states/<preset>`.
 pub fn default_pool_dir(preset: Preset) -> PathBuf {
@@ -117,7 +116,7 @@ impl<E: EthSpec> AnyRunner for Typed<E> {
             .iter()
             .filter_map(|d| crate::target::decode::<E>(target, d).ok())
             .map(|d| (self.runner.pool.select(d.selector), d.operation))
-            .filter(|(id, _)| matches!(self.runner.pool.states.get(*id), Some(Ok(_))))
+            .filter(|(id, _)| self.runner.pool.available(*id).is_ok())
             .collect();
         let start = std::time::Instant::now();
         let mut n = 0u64;
@@ -147,7 +146,7 @@ impl Session {
     /// A missing or malformed pool manifest.
     pub fn new(preset: Preset, pool_dir: &Path, config: RunnerConfig) -> Result<Session, crate::pool::PoolError> {
         fn typed<E: EthSpec>(pool_dir: &Path, config: RunnerConfig) -> Result<Box<dyn AnyRunner>, crate::pool::PoolError> {
-            let pool = Arc::new(StatePool::<E>::load(pool_dir)?);
+            let pool = StatePool::<E>::load(pool_dir)?;
             Ok(Box::new(Typed { runner: Runner::new(pool, config), pool_dir: pool_dir.to_path_buf() }))
         }
         let inner = match preset {
