@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on real input: the official phase0 spec vectors (both presets) through every
-# implementation, with a pass/fail table. Fetches or generates the vectors when none are found.
-# Extra arguments go to `diverge vectors` (e.g. --json, --runner operations).
+# implementation, then every target fuzzed from the shipped seeds for a short campaign
+# (DIVERGE_FUZZ_DURATION, default 120s, all cores), ending with the summary table and the findings
+# directory. Fetches or generates the vectors when none are found. Extra arguments go to
+# `diverge vectors` (e.g. --json, --runner operations).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${DIVERGE_SPEC_TESTS:-}" ] && [ ! -d ../shared/consensus-spec-tests/tests ] && [ ! -d spec-tests/tests ]; then
@@ -9,4 +11,9 @@ if [ -z "${DIVERGE_SPEC_TESTS:-}" ] && [ ! -d ../shared/consensus-spec-tests/tes
   bash scripts/get-spec-tests.sh >/dev/null
 fi
 cargo build --release --locked -p diverge
-exec target/release/diverge vectors --preset all "$@"
+status=0
+target/release/diverge vectors --preset all "$@" || status=$?
+echo
+echo "== fuzz campaign: every target, ${DIVERGE_FUZZ_DURATION:-120s}, findings in findings/"
+target/release/diverge fuzz --all --duration "${DIVERGE_FUZZ_DURATION:-120s}" --findings findings || status=$?
+exit $status
