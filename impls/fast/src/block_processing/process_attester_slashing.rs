@@ -27,8 +27,10 @@ pub fn is_valid_indexed_attestation<E: EthSpec>(
     if indices.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
         return Err(Reject::IndexedAttestationNotSortedUnique);
     }
-    let n = fs.state.validators.len();
-    if indices.iter().any(|&i| us(i) >= n) {
+    // Re-injected bug `attester-slashing-index-unchecked` (bugs.md A; Teku #2345, Nimbus #1207):
+    // the attesting indices were not range-checked (with BLS off nothing looked their keys up).
+    #[cfg(not(feature = "bug-attester-slashing-index-unchecked"))]
+    if indices.iter().any(|&i| us(i) >= fs.state.validators.len()) {
         return Err(Reject::ValidatorIndexOutOfRange);
     }
     if !verifier.checks() {
@@ -73,7 +75,15 @@ pub fn process_attester_slashing<E: EthSpec>(fs: &mut FastState<E>, s: &Attester
     }
     let mut slashed_any = false;
     for index in both {
+        #[cfg(not(feature = "bug-attester-slashing-index-unchecked"))]
         let v = fs.state.validators.get(us(index)).ok_or(Reject::ValidatorIndexOutOfRange)?;
+        // Re-injected bug `attester-slashing-index-unchecked` (bugs.md A; Teku #2345: an
+        // IndexOutOfBoundsException from `state.getValidators().get(index)`; Nimbus #1207: an
+        // IndexDefect from `state.validators[index]`): the unchecked index of the intersection
+        // is looked up directly, and an index past the registry crashes the node.
+        #[cfg(feature = "bug-attester-slashing-index-unchecked")]
+        #[allow(clippy::expect_used, reason = "re-injected historical bug attester-slashing-index-unchecked, feature-gated")]
+        let v = fs.state.validators.get(us(index)).expect("index out of bounds: the validator registry is shorter");
         if is_slashable_validator(v, get_current_epoch(&fs.state)) {
             slash_validator(fs, index, None)?;
             slashed_any = true;

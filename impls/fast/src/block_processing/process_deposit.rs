@@ -32,9 +32,15 @@ pub fn get_validator_from_deposit<E: EthSpec>(deposit: &Deposit) -> Validator {
 /// [`Reject::DepositInvalidMerkleProof`], overflow.
 pub fn process_deposit<E: EthSpec>(fs: &mut FastState<E>, deposit: &Deposit, check_signatures: bool) -> Result<(), Reject> {
     let leaf = deposit.data.tree_hash_root();
+    // Re-injected bug `deposit-merkle-unchecked` (bugs.md A; Nimbus #703): the deposit's Merkle
+    // proof against `eth1_data.deposit_root` was not verified, so any deposit data (any amount)
+    // was credited: minted ETH.
+    #[cfg(not(feature = "bug-deposit-merkle-unchecked"))]
     if !is_valid_merkle_branch(leaf, &deposit.proof, DEPOSIT_CONTRACT_TREE_DEPTH + 1, fs.state.eth1_deposit_index, fs.state.eth1_data.deposit_root) {
         return Err(Reject::DepositInvalidMerkleProof);
     }
+    #[cfg(feature = "bug-deposit-merkle-unchecked")]
+    let _ = (leaf, is_valid_merkle_branch, DEPOSIT_CONTRACT_TREE_DEPTH);
     fs.state.eth1_deposit_index = fs.state.eth1_deposit_index.sadd(1)?;
     let pubkey = deposit.data.pubkey;
     let amount = deposit.data.amount;

@@ -20,6 +20,29 @@ pub fn process_voluntary_exit<E: EthSpec>(fs: &mut FastState<E>, signed: &Signed
     let index = exit.validator_index;
     let current = get_current_epoch(&fs.state);
     let v = fs.state.validators.get(us(index)).ok_or(Reject::ValidatorIndexOutOfRange)?;
+    // Re-injected bug `voluntary-exit-nocheck` (bugs.md A; Prysm, fixed in PR 6986 "Fix
+    // Validator Exits"): the block path `ProcessVoluntaryExitsNoVerifySignature` skipped
+    // `VerifyExitAndSignature` and with it the spec's pre-conditions (validator active, exit not
+    // yet initiated, exit epoch reached, active for SHARD_COMMITTEE_PERIOD); the signature was
+    // checked in the batch and the exit initiated.
+    #[cfg(not(feature = "bug-voluntary-exit-nocheck"))]
+    exit_preconditions::<E>(v, exit, current)?;
+    #[cfg(feature = "bug-voluntary-exit-nocheck")]
+    let _ = (v, current, exit_preconditions::<E>);
+    if verifier.checks() {
+        let domain = get_domain(&fs.state, DOMAIN_VOLUNTARY_EXIT, exit.epoch);
+        let signing_root = compute_signing_root(exit.tree_hash_root(), domain);
+        verifier.add(validator_key(fs, index)?, signing_root, signed.signature, Reject::InvalidVoluntaryExitSignature)?;
+    }
+    initiate_validator_exit(fs, index)
+}
+
+/// The asserts of `process_voluntary_exit` before its signature check.
+///
+/// # Errors
+/// [`Reject::ExitValidatorNotActive`], [`Reject::ExitAlreadyInitiated`],
+/// [`Reject::ExitEpochInFuture`], [`Reject::ExitValidatorTooYoung`], overflow.
+fn exit_preconditions<E: EthSpec>(v: &Validator, exit: &VoluntaryExit, current: u64) -> Result<(), Reject> {
     if !is_active_validator(v, current) {
         return Err(Reject::ExitValidatorNotActive);
     }
@@ -32,10 +55,5 @@ pub fn process_voluntary_exit<E: EthSpec>(fs: &mut FastState<E>, signed: &Signed
     if current < v.activation_epoch.sadd(E::SHARD_COMMITTEE_PERIOD)? {
         return Err(Reject::ExitValidatorTooYoung);
     }
-    if verifier.checks() {
-        let domain = get_domain(&fs.state, DOMAIN_VOLUNTARY_EXIT, exit.epoch);
-        let signing_root = compute_signing_root(exit.tree_hash_root(), domain);
-        verifier.add(validator_key(fs, index)?, signing_root, signed.signature, Reject::InvalidVoluntaryExitSignature)?;
-    }
-    initiate_validator_exit(fs, index)
+    Ok(())
 }

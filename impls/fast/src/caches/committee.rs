@@ -62,6 +62,16 @@ impl CommitteeCache {
         let start = len.smul(idx)?.sdiv(count)?;
         let end = len.smul(idx.sadd(1)?)?.sdiv(count)?;
         if start < end && end > len {
+            // Re-injected bug `attestation-committee-index-unchecked` (bugs.md A; Nimbus #659):
+            // with the caller's `data.index < committee_count` check missing, the committee
+            // computation hit its assertion (a Nim `doAssert`, a Defect: the node crashed)
+            // instead of rejecting the attestation.
+            #[cfg(feature = "bug-attestation-committee-index-unchecked")]
+            #[allow(clippy::panic, reason = "re-injected historical bug attestation-committee-index-unchecked, feature-gated")]
+            {
+                panic!("assertion failed: index < index_count (committee index {index} past the committee count)");
+            }
+            #[cfg(not(feature = "bug-attestation-committee-index-unchecked"))]
             return Err(Reject::ShuffleIndexOutOfRange);
         }
         if end <= start {

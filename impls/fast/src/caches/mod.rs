@@ -146,7 +146,17 @@ pub fn compute_proposer_index<E: EthSpec>(state: &MState<E>, indices: &[u64], se
         }
         let random_byte = u64::from(random.get(us(i % 32)).copied().unwrap_or(0));
         let eb = state.validators.get(us(candidate)).ok_or(Reject::ValidatorIndexOutOfRange)?.effective_balance;
-        if eb.smul(MAX_RANDOM_BYTE)? >= E::MAX_EFFECTIVE_BALANCE.smul(random_byte)? {
+        #[cfg(not(feature = "bug-proposer-index-overflow"))]
+        let weighted = eb.smul(MAX_RANDOM_BYTE)?;
+        // Re-injected bug `proposer-index-overflow` (bugs.md A; Lighthouse PR 1009, specs #1701):
+        // `effective_balance * MAX_RANDOM_BYTE` unchecked; on an invalid state with a huge
+        // effective balance it overflowed, and Lighthouse's fuzzing builds (overflow checks on)
+        // panicked with "attempt to multiply with overflow". Release builds here do not check
+        // overflow, so the panic is spelled out: `checked_mul(..).expect(..)`.
+        #[cfg(feature = "bug-proposer-index-overflow")]
+        #[allow(clippy::expect_used, reason = "re-injected historical bug proposer-index-overflow, feature-gated")]
+        let weighted = eb.checked_mul(MAX_RANDOM_BYTE).expect("attempt to multiply with overflow");
+        if weighted >= E::MAX_EFFECTIVE_BALANCE.smul(random_byte)? {
             return Ok(candidate);
         }
         i = i.sadd(1)?;

@@ -7,6 +7,7 @@ pub mod process_registry_updates;
 pub mod process_rewards_and_penalties;
 pub mod process_slashings;
 pub mod resets;
+pub mod single_pass;
 pub mod summary;
 
 use crate::state::FastState;
@@ -17,6 +18,8 @@ use summary::Need;
 /// and reused by justification, rewards and slashings; it stays exact across them because none of
 /// the steps before `process_effective_balance_updates` changes effective balances, slashed flags
 /// or the active sets it summarises (registry updates only schedule epochs ≥ current + 1).
+/// Rewards, slashings and effective-balance updates run as one fused pass
+/// ([`single_pass::process_balances_fused`]) after the registry updates.
 ///
 /// # Errors
 /// The first failing step.
@@ -30,11 +33,10 @@ pub fn process_epoch<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
     };
     let s = summary::build(fs, need)?;
     process_justification_and_finalization::process_justification_and_finalization(fs, &s)?;
-    process_rewards_and_penalties::process_rewards_and_penalties(fs, &s)?;
+    let deltas = if rw { Some(process_rewards_and_penalties::get_attestation_deltas(fs, &s)?) } else { None };
     process_registry_updates::process_registry_updates(fs)?;
-    process_slashings::process_slashings(fs, &s)?;
     resets::process_eth1_data_reset(fs)?;
-    process_effective_balance_updates::process_effective_balance_updates(fs)?;
+    single_pass::process_balances_fused(fs, &s, deltas.as_ref())?;
     resets::process_slashings_reset(fs)?;
     resets::process_randao_mixes_reset(fs)?;
     resets::process_historical_roots_update(fs)?;

@@ -28,12 +28,13 @@ pub fn get_attestation_deltas<E: EthSpec>(fs: &FastState<E>, s: &EpochSummary) -
     let n = s.validators.len();
     let mut out = RewardsDeltas { source: zeros(n), target: zeros(n), head: zeros(n), inclusion_delay: zeros(n), inactivity_penalty: zeros(n) };
     let total = s.total_active_balance;
-    let sqrt_total = integer_squareroot(total)?;
+    // Evaluated lazily, as the spec does inside `get_base_reward` (only when a reward is computed).
+    let sqrt_total = integer_squareroot(total);
     let finality_delay = get_previous_epoch(&fs.state).ssub(fs.state.finalized_checkpoint.epoch);
     let leak = || -> Result<bool, Reject> { Ok(finality_delay? > E::MIN_EPOCHS_TO_INACTIVITY_PENALTY) };
     let inc = E::EFFECTIVE_BALANCE_INCREMENT;
     let base_reward = |eb: u64| -> Result<u64, Reject> {
-        Ok(eb.smul(E::BASE_REWARD_FACTOR)?.sdiv(sqrt_total)? / BASE_REWARDS_PER_EPOCH)
+        eb.smul(E::BASE_REWARD_FACTOR)?.sdiv(sqrt_total?)?.sdiv(BASE_REWARDS_PER_EPOCH)
     };
     let components = [
         (s.prev_source_balance, 0usize),
