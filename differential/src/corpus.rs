@@ -105,6 +105,27 @@ pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path, m
         }
     }
 
+    // ssz_decode: every ssz_static case, `[type index][serialized]` (preset-independent directory,
+    // written for minimal only).
+    if E::PRESET_BASE == "minimal" {
+        let ssz_root = phase0.join("ssz_static");
+        for (index, name) in crate::ssz_types::SSZ_TYPES.iter().enumerate() {
+            for case in list_cases(&ssz_root.join(name)) {
+                match files::read_ssz_snappy_bytes(&case.join("serialized.ssz_snappy")) {
+                    Ok(bytes) => {
+                        let mut input = vec![u8::try_from(index).unwrap_or(0)];
+                        input.extend(bytes);
+                        let suite = case.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        let case_name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        let source = case.strip_prefix(tests_root).map(|p| p.display().to_string()).unwrap_or_default();
+                        seeds.entry(Target::SszDecode).or_default().push((format!("{name}-{suite}-{case_name}"), input, source));
+                    }
+                    Err(e) => warnings.push(e.to_string()),
+                }
+            }
+        }
+    }
+
     let mut counts = BTreeMap::new();
     for (target, list) in &seeds {
         let dir = seeds_dir.join(target.name());

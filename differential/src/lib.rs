@@ -15,3 +15,4 @@ pub mod replay;
 pub mod fuzz;
 pub mod harness;
 pub mod dkg;
+pub mod ssz_types;

@@ -210,11 +210,67 @@ pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path, max_states: Option<u
         let source = pre.parent().and_then(|p| p.strip_prefix(tests_root).ok()).map(|p| p.display().to_string()).unwrap_or_default();
         states.push(PoolEntry { id: states.len(), file, root, source });
     }
+    append_crafted::<E>(tests_root, out_dir, &mut seen, &mut states, &mut warnings)?;
     let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
     crate::findings::write_atomic(&out_dir.join("manifest.json"), json.as_bytes())
         .map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
     Ok((manifest, warnings))
+}
+
+/// A crafted edge state: a vector's `pre` state changed by `craft`, for bugs that need a state
+/// no valid chain reaches (bugs.md A, e.g. `proposer-index-overflow`).
+struct Crafted {
+    /// Short name, recorded as `crafted:<name> from <vector case>` in the manifest's `source`.
+    name: &'static str,
+    /// The vector case (below `<tests>/<preset>/phase0/`) whose `pre` state is changed.
+    case: &'static str,
+    /// What is changed, per validator.
+    craft: fn(&mut Validator),
+}
+
+/// The crafted states, appended after the vector states in this order (existing ids never move;
+/// add new ones at the end).
+const CRAFTED: &[Crafted] = &[
+    // Every effective balance 2**57 Gwei (far above MAX_EFFECTIVE_BALANCE, which no valid
+    // transition exceeds): `effective_balance * MAX_RANDOM_BYTE` overflows uint64 in
+    // `compute_proposer_index` (Lighthouse PR 1009, specs #1701). The spec rejects any
+    // operation that needs the proposer (uint64 overflow is an exception); the re-injected
+    // `bug-proposer-index-overflow` panics.
+    Crafted {
+        name: "huge-effective-balance",
+        case: "operations/block_header/pyspec_tests/success_block_header",
+        craft: |v| v.effective_balance = 1 << 57,
+    },
+];
+
+/// Appends [`CRAFTED`] (deterministic: same vectors, same states) after the vector states. A
+/// missing source vector is a warning; the crafted states after it still get the next ids.
+fn append_crafted<E: EthSpec>(tests_root: &Path, out_dir: &Path, seen: &mut BTreeSet<String>, states: &mut Vec<PoolEntry>, warnings: &mut Vec<String>) -> Result<(), PoolError> {
+    let phase0 = tests_root.join(E::PRESET_BASE).join("phase0");
+    for c in CRAFTED {
+        let pre = phase0.join(c.case).join("pre.ssz_snappy");
+        let mut state: BeaconState<E> = match files::read_ssz(&pre) {
+            Ok(s) => s,
+            Err(e) => {
+                warnings.push(format!("crafted state {}: {e}", c.name));
+                continue;
+            }
+        };
+        state.validators.iter_mut().for_each(c.craft);
+        let root = format!("{:#x}", state.tree_hash_root());
+        if !seen.insert(root.clone()) {
+            continue;
+        }
+        let file = format!("{}.ssz_snappy", root.trim_start_matches("0x"));
+        let bytes = snap::raw::Encoder::new()
+            .compress_vec(&state.as_ssz_bytes())
+            .map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
+        crate::findings::write_atomic(&out_dir.join(&file), &bytes).map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
+        let source = format!("crafted:{} from {}/phase0/{}", c.name, E::PRESET_BASE, c.case);
+        states.push(PoolEntry { id: states.len(), file, root, source });
+    }
+    Ok(())
 }
 
 fn collect_pre_states(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PoolError> {

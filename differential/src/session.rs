@@ -18,7 +18,7 @@ pub fn default_pool_dir(preset: Preset) -> PathBuf {
 pub fn default_corpus_dir(preset: Preset, target: Target) -> PathBuf {
     let root = crate::vectors::repository_root().join("corpora");
     match preset {
-        _ if target.is_dkg() => root.join(target.name()),
+        _ if target.is_dkg() || target == Target::SszDecode => root.join(target.name()),
         Preset::Minimal => root.join(target.name()),
         Preset::Mainnet => root.join("mainnet").join(target.name()),
     }
@@ -158,7 +158,13 @@ impl Session {
 
     /// Runs one input; nothing is written. Verdicts carry post-state roots.
     pub fn run(&self, target: Target, data: &[u8]) -> Outcome {
-        let result = if target.is_dkg() { self.run_dkg(target, data, None) } else { self.inner.run(target, data, None, true) };
+        let result = if target.is_dkg() {
+            self.run_dkg(target, data, None)
+        } else if target == Target::SszDecode {
+            self.run_ssz_decode(data, None)
+        } else {
+            self.inner.run(target, data, None, true)
+        };
         match result {
             Ok((o, _)) => o,
             Err(e) => Outcome::StateUnavailable(e.to_string()),
@@ -174,7 +180,54 @@ impl Session {
         if target.is_dkg() {
             return self.run_dkg(target, data, Some((store, engine)));
         }
+        if target == Target::SszDecode {
+            return self.run_ssz_decode(data, Some((store, engine)));
+        }
         self.inner.run(target, data, Some((store, engine)), false)
+    }
+
+    /// `ssz_decode`: the shared decoder must not panic and must accept only canonical encodings.
+    fn run_ssz_decode(&self, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        use crate::ssz_types::{ssz_decode, SszDecodeOutcome, SSZ_TYPES};
+        let outcome = match self.preset {
+            Preset::Minimal => ssz_decode::<MinimalSpec>(data),
+            Preset::Mainnet => ssz_decode::<MainnetSpec>(data),
+        };
+        let id = data.first().map(|b| usize::from(*b) % SSZ_TYPES.len()).unwrap_or(0);
+        let name = SSZ_TYPES.get(id).copied().unwrap_or_default();
+        let state = RecordedState { id, root: String::new(), source: format!("SSZ type {name}") };
+        let verdict = |kind: &str, message: Option<String>| RecordedVerdict {
+            implementation: "ssz".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            kind: kind.into(),
+            reason: None,
+            message,
+            post_root: None,
+        };
+        let (signature, verdicts) = match outcome {
+            SszDecodeOutcome::Rejected => return Ok((Outcome::Undecodable("not valid SSZ of the selected type".into()), None)),
+            SszDecodeOutcome::Consistent { .. } => return Ok((Outcome::Agreed { verdicts: vec![verdict("valid", None)], state }, None)),
+            SszDecodeOutcome::NonCanonical { name } => {
+                (format!("ssz_decode: decode-vs-encode: {name}/non-canonical"), vec![verdict("non-canonical", None)])
+            }
+            SszDecodeOutcome::Crash { name, message } => (format!("ssz_decode: ssz: crash/{name}"), vec![verdict("crash", Some(message))]),
+        };
+        let divergence = Divergence { signature, majority: Vec::new(), groups: vec![vec!["ssz".into()]], diff: None };
+        let written = match record {
+            Some((store, engine)) => {
+                let ctx = Context {
+                    target: Target::SszDecode,
+                    bls: self.config.bls,
+                    strictness: crate::target::Strictness::Reason,
+                    pool_dir: Path::new("-"),
+                    state: state.clone(),
+                    engine,
+                };
+                Some(store.record_verdicts(&ctx, self.preset.name(), data, verdicts.clone(), &divergence)?)
+            }
+            None => None,
+        };
+        Ok((Outcome::Diverged { divergence, verdicts, state }, written))
     }
 
     /// The DKG targets: both DKG implementations through [`crate::dkg`], mapped onto the same

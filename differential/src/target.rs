@@ -7,6 +7,9 @@
 //! - `epoch`: `[selector: u16 LE][step: u8]`, one `process_epoch` sub-function by its index in
 //!   [`EpochStep::ALL`].
 //!
+//! - `ssz_decode`: `[type: u8][SSZ bytes]`, see [`crate::ssz_types::ssz_decode`]; the DKG targets:
+//!   `dkg_types::input`.
+//!
 //! The selector picks a state of the pool modulo its size, so the same bytes select the same state
 //! on any machine with the same pool version.
 
@@ -51,6 +54,7 @@ targets! {
     Epoch => "epoch", Reason;
     DkgPacket => "dkg_packet", Reason;
     DkgSequence => "dkg_sequence", Reason;
+    SszDecode => "ssz_decode", Reason;
 }
 
 impl Target {
@@ -129,7 +133,7 @@ pub fn decode<E: EthSpec>(target: Target, data: &[u8]) -> Result<Decoded<E>, Dec
             [step, ..] => Operation::Epoch(*EpochStep::ALL.get(usize::from(*step)).ok_or(DecodeError::EpochStep(*step))?),
             [] => return Err(DecodeError::TooShort(data.len())),
         },
-        Target::DkgPacket | Target::DkgSequence => return Err(DecodeError::NotPhase0(target.name())),
+        Target::DkgPacket | Target::DkgSequence | Target::SszDecode => return Err(DecodeError::NotPhase0(target.name())),
     };
     Ok(Decoded { selector: sel, operation })
 }

@@ -29,7 +29,7 @@ const GENESIS_HANDLERS: &[&str] = &["initialization", "validity"];
 /// `None` when the runner/handler pair is supported, else why it is skipped.
 pub(super) fn unsupported_reason(runner: &str, handler: &str) -> Option<String> {
     let known_handler = match runner {
-        "ssz_static" => SSZ_TYPES.contains(&handler),
+        "ssz_static" => crate::ssz_types::SSZ_TYPES.contains(&handler),
         "shuffling" => handler == "core",
         "operations" => OPERATION_HANDLERS.contains(&handler),
         "epoch_processing" => EpochStep::from_handler_name(handler).is_some(),
@@ -272,45 +272,31 @@ struct Roots {
     root: String,
 }
 
-fn check_ssz<T: Encode + Decode + TreeHash>(dir: &Path) -> Result<Option<String>, FileError> {
-    let path = dir.join("serialized.ssz_snappy");
-    let bytes = files::read_ssz_snappy_bytes(&path)?;
-    let value = match T::from_ssz_bytes(&bytes) {
-        Ok(v) => v,
-        Err(e) => return Ok(Some(format!("decoding {} failed: {e:?}", path.display()))),
-    };
-    if value.as_ssz_bytes() != bytes {
-        return Ok(Some("re-encoding differs from serialized.ssz_snappy".to_string()));
-    }
-    let roots_path = dir.join("roots.yaml");
-    let roots: Roots = files::read_yaml(&roots_path)?;
-    let want = Root::from(files::parse_hex::<32>(&roots_path, &roots.root)?);
-    let got = value.tree_hash_root();
-    Ok((got != want).then(|| format!("hash_tree_root {got} != expected {want}")))
-}
+struct CheckStatic<'a>(&'a Path);
 
-macro_rules! ssz_types_table {
-    ($E:ident; $($name:ident $(<$g:ident>)?),* $(,)?) => {
-        const SSZ_TYPES: &[&str] = &[$(stringify!($name)),*];
-        fn ssz_dispatch<$E: EthSpec>(handler: &str, dir: &Path) -> Result<Option<String>, FileError> {
-            match handler {
-                $(stringify!($name) => check_ssz::<$name $(<$g>)?>(dir),)*
-                other => Ok(Some(format!("unknown ssz_static type {other}"))),
-            }
+impl crate::ssz_types::SszVisitor for CheckStatic<'_> {
+    type Output = Result<Option<String>, FileError>;
+    fn visit<T: Encode + Decode + TreeHash + 'static>(self, _name: &'static str) -> Self::Output {
+        let dir = self.0;
+        let path = dir.join("serialized.ssz_snappy");
+        let bytes = files::read_ssz_snappy_bytes(&path)?;
+        let value = match T::from_ssz_bytes(&bytes) {
+            Ok(v) => v,
+            Err(e) => return Ok(Some(format!("decoding {} failed: {e:?}", path.display()))),
+        };
+        if value.as_ssz_bytes() != bytes {
+            return Ok(Some("re-encoding differs from serialized.ssz_snappy".to_string()));
         }
-    };
+        let roots_path = dir.join("roots.yaml");
+        let roots: Roots = files::read_yaml(&roots_path)?;
+        let want = Root::from(files::parse_hex::<32>(&roots_path, &roots.root)?);
+        let got = value.tree_hash_root();
+        Ok((got != want).then(|| format!("hash_tree_root {got} != expected {want}")))
+    }
 }
-
-ssz_types_table!(E;
-    AggregateAndProof<E>, Attestation<E>, AttestationData, AttesterSlashing<E>, BeaconBlock<E>,
-    BeaconBlockBody<E>, BeaconBlockHeader, BeaconState<E>, Checkpoint, Deposit, DepositData,
-    DepositMessage, Eth1Block, Eth1Data, Fork, ForkData, HistoricalBatch<E>, IndexedAttestation<E>,
-    PendingAttestation<E>, ProposerSlashing, SignedAggregateAndProof<E>, SignedBeaconBlock<E>,
-    SignedBeaconBlockHeader, SignedVoluntaryExit, SigningData, Validator, VoluntaryExit,
-);
 
 fn ssz_static<E: EthSpec>(handler: &str, dir: &Path) -> Outcome {
-    match ssz_dispatch::<E>(handler, dir) {
+    match crate::ssz_types::with_ssz_type::<E, _>(handler, CheckStatic(dir)).unwrap_or_else(|| Ok(Some(format!("unknown ssz_static type {handler}")))) {
         Ok(None) => Outcome::Passed,
         Ok(Some(reason)) => Outcome::Failed(reason),
         Err(e) => Outcome::Failed(format!("unreadable case file {e}")),
