@@ -113,10 +113,8 @@ impl<E: EthSpec> StatePool<E> {
     /// Drops the plain states, keeping which ids are available: after the implementations prepared
     /// them, the plain copies are dead weight (about 2.7 MB per mainnet state).
     pub fn release(&mut self) {
-        for s in &mut self.states {
-            if let Ok(state) = s {
-                *state = None;
-            }
+        for state in self.states.iter_mut().flatten() {
+            *state = None;
         }
     }
 
