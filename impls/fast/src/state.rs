@@ -167,7 +167,10 @@ impl<E: EthSpec> FastState<E> {
     /// # Errors
     /// [`Reject::Internal`] on a milhouse error.
     pub fn new(plain: &BeaconState<E>) -> Result<Self, Reject> {
-        let state = MState::from_plain(plain)?;
+        let mut state = MState::from_plain(plain)?;
+        // Hash once here, so every clone of the prepared state starts with all subtree roots
+        // cached (milhouse shares the cached roots between clones).
+        state.hash_tree_root()?;
         let caches = Caches::new(&state);
         Ok(FastState { state, caches })
     }
