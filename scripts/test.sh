@@ -11,3 +11,12 @@ for feature in pre1318 pre1343 short-signature-slice; do
   echo "== bug build: $feature"
   cargo test --locked --release -p diverge --features "$feature" --test dkg_regressions --test dkg_smoke
 done
+
+# phase0 bugs (bugs.md A), re-injected into diverge-fast (each build recompiles only diverge-fast
+# and diverge): the bug's regression input must diverge with its signature, other targets agree.
+for bug in empty-attesting-indices committee-index-eq-count proposer-slashing-epoch \
+  proposer-slashing-signed-header-compare attester-slashing-index-unchecked proposer-slashing-overflow \
+  deposit-merkle-unchecked attestation-committee-index-unchecked voluntary-exit-nocheck proposer-index-overflow; do
+  echo "== bug build: bug-$bug"
+  cargo test --locked --release -p diverge --features "bug-$bug" --test bug_regressions
+done
