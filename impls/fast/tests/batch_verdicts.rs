@@ -1,0 +1,85 @@
+//! Batched signature verification keeps the spec's verdicts: a bad signature that the spec checks
+//! before a later structural failure wins, and the fallback names which signature failed. Built
+//! from the minimal `sanity/blocks/attestation` vector (block 0 carries an attestation), with
+//! `validate_result = false` so that the block signature and state root do not interfere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects, reason = "test code")]
+
+use diverge_fast::FastImpl;
+use diverge_types::ssz::Decode;
+use diverge_types::*;
+use std::path::{Path, PathBuf};
+
+type E = MinimalSpec;
+
+fn case() -> Option<PathBuf> {
+    let root = std::env::var_os("DIVERGE_SPEC_TESTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
+    let dir = root.join("minimal/phase0/sanity/blocks/pyspec_tests/attestation");
+    dir.is_dir().then_some(dir)
+}
+
+fn read<T: Decode>(path: &Path) -> T {
+    let bytes = std::fs::read(path).unwrap();
+    T::from_ssz_bytes(&snap::raw::Decoder::new().decompress_vec(&bytes).unwrap()).unwrap()
+}
+
+/// The pre-state and block 0 (which carries the attestation).
+fn setup(dir: &Path) -> (<FastImpl as Phase0Impl<E>>::State, SignedBeaconBlock<E>) {
+    let pre: BeaconState<E> = read(&dir.join("pre.ssz_snappy"));
+    (Phase0Impl::<E>::prepare(&FastImpl, &pre).unwrap(), read(&dir.join("blocks_0.ssz_snappy")))
+}
+
+fn run(state: &<FastImpl as Phase0Impl<E>>::State, block: SignedBeaconBlock<E>, validate_result: bool) -> Result<(), Reject> {
+    let mut s = state.clone();
+    FastImpl.apply(&mut s, &Operation::Block { block, validate_result }, BlsMode::Real)
+}
+
+#[test]
+fn batched_verdicts_follow_spec_order() {
+    let Some(dir) = case() else {
+        eprintln!("spec vectors not found: set DIVERGE_SPEC_TESTS; skipping");
+        return;
+    };
+    let (state, block) = setup(&dir);
+    assert!(!block.message.body.attestations.is_empty());
+    assert_eq!(run(&state, block.clone(), true), Ok(()));
+
+    // A wrong (but well-formed) signature in each place, alone: the fallback names it.
+    let other_sig = block.signature;
+    let mut bad_randao = block.clone();
+    bad_randao.message.body.randao_reveal = other_sig;
+    assert_eq!(run(&state, bad_randao.clone(), false), Err(Reject::InvalidRandaoReveal));
+
+    let mut bad_att = block.clone();
+    bad_att.message.body.attestations[0].signature = other_sig;
+    assert_eq!(run(&state, bad_att.clone(), false), Err(Reject::InvalidIndexedAttestationSignature));
+
+    // Both bad: the RANDAO reveal comes first in spec order.
+    let mut both = bad_att.clone();
+    both.message.body.randao_reveal = other_sig;
+    assert_eq!(run(&state, both, false), Err(Reject::InvalidRandaoReveal));
+
+    // A bad attestation signature, then a structural failure later in the block (an exit of a
+    // validator that does not exist): the spec fails on the signature first.
+    let exit = SignedVoluntaryExit { message: VoluntaryExit { epoch: 0, validator_index: 1 << 40 }, signature: other_sig };
+    let mut sig_then_structural = bad_att.clone();
+    sig_then_structural.message.body.voluntary_exits.push(exit.clone()).unwrap();
+    assert_eq!(run(&state, sig_then_structural, false), Err(Reject::InvalidIndexedAttestationSignature));
+
+    // Good signatures, same structural failure: the structural reason.
+    let mut structural = block.clone();
+    structural.message.body.voluntary_exits.push(exit).unwrap();
+    assert_eq!(run(&state, structural, false), Err(Reject::ValidatorIndexOutOfRange));
+
+    // A structural failure before the attestation's signature check (its target epoch) wins over
+    // that signature, but not over the RANDAO reveal checked earlier.
+    let mut early = bad_att.clone();
+    early.message.body.attestations[0].data.target.epoch += 10;
+    assert_eq!(run(&state, early.clone(), false), Err(Reject::AttestationTargetEpochOutOfRange));
+    early.message.body.randao_reveal = other_sig;
+    assert_eq!(run(&state, early, false), Err(Reject::InvalidRandaoReveal));
+
+    // The block signature is checked before everything else when validate_result is set.
+    assert_eq!(run(&state, bad_randao, true), Err(Reject::InvalidBlockSignature));
+}
