@@ -11,6 +11,28 @@
 //! - epoch processing from one participation summary ([`epoch_processing`]);
 //! - no panic on any input: checked arithmetic ([`Reject::ArithmeticOverflow`]) and checked
 //!   indexing ([`Reject::ValidatorIndexOutOfRange`]).
+//!
+//! Spec references such as `#block-header` are anchors of
+//! <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md>.
+//!
+//! # Readings where an implementation has a choice
+//! - `Operation::Slots(n)`: `state.slot + n` is computed first (overflow:
+//!   [`Reject::ArithmeticOverflow`]), then `process_slots` asserts `state.slot < slot`
+//!   ([`Reject::SlotNotAfterState`]) and the harness bound ([`Reject::SlotsTooFar`]) before any
+//!   work.
+//! - Batched signatures: verdicts equal the spec's, including the reason, because sets are
+//!   collected at the spec's asserts and re-checked in order on any failure
+//!   ([`block_processing::signatures`]). The only gap is probabilistic (a forged batch passing
+//!   with probability about 2^-64 per random scalar). Deposit signatures are checked inline: they
+//!   decide whether a validator is added, not validity.
+//! - Epoch processing reads the pending attestations once ([`epoch_processing::summary`]). On
+//!   crafted states where two different lookups would both fail, the summary follows the spec's
+//!   order for justification (target roots, then committees) and for rewards (committees, then
+//!   target and head roots); the attesting-balance sums are added after every committee and root
+//!   lookup, so a sum overflow (effective balances summing past 2^64) together with a lookup
+//!   failure reports the lookup failure where the spec may report the overflow.
+//! - A state whose `balances` is shorter than `validators` (not reachable from decoded pool
+//!   states) fails the fused epoch pass with [`Reject::IndexOutOfRange`] before writing.
 
 mod arith;
 pub mod block_processing;
