@@ -85,14 +85,15 @@ const REGRESSIONS: &[Regression] = &[
     Regression {
         bug: "proposer-slashing-epoch",
         target: Target::ProposerSlashing,
-        seed: "proposer_is_withdrawn.bin",
+        seed: "proposer_is_not_activated.bin",
         agreed: "ProposerNotSlashable",
         signature: "proposer_slashing: spec-vs-fast: ProposerNotSlashable/valid",
         derive: |_, op, _| {
-            // Both headers at slot 0: the withdrawn proposer was slashable at epoch 0, not now.
+            // Both headers at slot 2**32: the proposer, activated only next epoch, is not
+            // slashable now but is at the headers' (future) epoch.
             if let Operation::ProposerSlashing(ps) = op {
-                ps.signed_header_1.message.slot = 0;
-                ps.signed_header_2.message.slot = 0;
+                ps.signed_header_1.message.slot = 1 << 32;
+                ps.signed_header_2.message.slot = 1 << 32;
             }
         },
     },
