@@ -1,7 +1,8 @@
 //! fast vs spec, side by side, on mainnet states from the official vectors (set
 //! `DIVERGE_SPEC_TESTS` or keep `../shared/consensus-spec-tests` beside the repository):
 //! - `process_epoch`: `Slots(1)` from the last slot of an epoch (`process_slot` + `process_epoch`);
-//! - `state_transition`: `full_random_operations_0` block 0 with real BLS and `validate_result`;
+//! - `state_transition`: `full_random_operations_0` block 0 with `validate_result`, real BLS and
+//!   assume-valid;
 //! - `clone`: one prepared state;
 //! - `root_after_balance_change`: clone, `balances[0] += 1`, `hash_tree_root` (fast: the milhouse
 //!   state with cached subtree roots; plain: the `BeaconState` container, hashed in full).
@@ -59,6 +60,13 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("fast", |b| b.iter_batched(|| fast_pre.clone(), |mut s| fast.apply(&mut s, &block_op, BlsMode::Real).unwrap(), BatchSize::SmallInput));
     g.bench_function("spec", |b| b.iter_batched(|| spec_pre.clone(), |mut s| spec.apply(&mut s, &block_op, BlsMode::Real).unwrap(), BatchSize::SmallInput));
+    g.finish();
+
+    // The same block without the curve work: what the caches and trees cost.
+    let mut g = c.benchmark_group("state_transition_assume_valid");
+    g.sample_size(10);
+    g.bench_function("fast", |b| b.iter_batched(|| fast_pre.clone(), |mut s| fast.apply(&mut s, &block_op, BlsMode::AssumeValid).unwrap(), BatchSize::SmallInput));
+    g.bench_function("spec", |b| b.iter_batched(|| spec_pre.clone(), |mut s| spec.apply(&mut s, &block_op, BlsMode::AssumeValid).unwrap(), BatchSize::SmallInput));
     g.finish();
 
     let mut g = c.benchmark_group("clone");
