@@ -91,3 +91,55 @@ impl SigVerifier {
         self.verify_pending(seed)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+mod tests {
+    use super::*;
+    use diverge_types::bls::testing::Keypair;
+
+    fn set(i: u64, good: bool) -> (Option<Vec<PublicKey>>, Root, BlsSignature) {
+        let kp = Keypair::deterministic(b"sig", i).unwrap();
+        let msg = Root::repeat_byte(u8::try_from(i).unwrap());
+        let sig = kp.sign(if good { &msg } else { &Root::ZERO });
+        (Some(vec![PublicKey::from_bytes(&kp.pubkey).unwrap()]), msg, sig)
+    }
+
+    #[test]
+    fn batch_names_the_first_failing_set_in_order() {
+        let mut v = SigVerifier::batched(BlsMode::Real);
+        let (k, m, s) = set(1, true);
+        v.add(k, m, s, Reject::InvalidRandaoReveal).unwrap();
+        let (k, m, s) = set(2, false);
+        v.add(k, m, s, Reject::InvalidIndexedAttestationSignature).unwrap();
+        let (k, m, s) = set(3, false);
+        v.add(k, m, s, Reject::InvalidVoluntaryExitSignature).unwrap();
+        assert_eq!(v.finish(9), Err(Reject::InvalidIndexedAttestationSignature));
+    }
+
+    #[test]
+    fn structural_failure_loses_to_an_earlier_bad_signature_only() {
+        let mut v = SigVerifier::batched(BlsMode::Real);
+        let (k, m, s) = set(1, true);
+        v.add(k, m, s, Reject::InvalidRandaoReveal).unwrap();
+        assert_eq!(v.resolve(Reject::AttestationTooLate), Reject::AttestationTooLate);
+        let (k, m, s) = set(2, false);
+        v.add(k, m, s, Reject::InvalidProposerSlashingSignature).unwrap();
+        assert_eq!(v.resolve(Reject::AttestationTooLate), Reject::InvalidProposerSlashingSignature);
+        // An invalid key fails at once, after earlier pending sets pass.
+        let (k, m, s) = set(3, true);
+        v.add(k, m, s, Reject::InvalidRandaoReveal).unwrap();
+        assert_eq!(v.add(None, m, s, Reject::InvalidVoluntaryExitSignature), Err(Reject::InvalidVoluntaryExitSignature));
+    }
+
+    #[test]
+    fn immediate_and_assume_valid() {
+        let mut v = SigVerifier::immediate(BlsMode::Real);
+        let (k, m, s) = set(4, false);
+        assert_eq!(v.add(k.clone(), m, s, Reject::InvalidBlockSignature), Err(Reject::InvalidBlockSignature));
+        let mut a = SigVerifier::batched(BlsMode::AssumeValid);
+        assert_eq!(a.add(k, m, s, Reject::InvalidBlockSignature), Ok(()));
+        assert_eq!(a.add(None, m, s, Reject::InvalidBlockSignature), Ok(()));
+        assert_eq!(a.finish(0), Ok(()));
+    }
+}
