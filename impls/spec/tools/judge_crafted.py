@@ -170,6 +170,8 @@ def main(d):
             states[k] = (d / f"state_{k}.ssz").read_bytes()
         state = spec.BeaconState.decode_bytes(states[k])
         total += 1
+        if total % 100 == 0:
+            print(f"{total} cases judged, {bad} differ so far", file=sys.stderr, flush=True)
         op_bytes = (d / c["file"]).read_bytes() if c["file"] else b""
         try:
             got = "ok:" + run(state, c["op"], op_bytes)
