@@ -44,7 +44,8 @@ generate() {
   local venv="$dest/.venv"
   echo "generating phase0 vectors from PyPI eth2spec==1.1.10 with $py (this takes a while)" >&2
   "$py" -m venv "$venv"
-  "$venv/bin/pip" install --quiet eth2spec==1.1.10 python-snappy
+  "$venv/bin/pip" install --quiet eth2spec==1.1.10 python-snappy pytest
+  mkdir -p "$dest/tests"
   "$venv/bin/python" "$repo/tools/gen_spec_tests.py" -o "$dest/tests" -l minimal mainnet
 }
 
