@@ -196,17 +196,8 @@ pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path, max_states: Option<u
                 continue;
             }
         };
-        let root = format!("{:#x}", state.tree_hash_root());
-        if !seen.insert(root.clone()) {
-            continue;
-        }
-        let file = format!("{}.ssz_snappy", root.trim_start_matches("0x"));
-        let bytes = snap::raw::Encoder::new()
-            .compress_vec(&state.as_ssz_bytes())
-            .map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
-        crate::findings::write_atomic(&out_dir.join(&file), &bytes).map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
         let source = pre.parent().and_then(|p| p.strip_prefix(tests_root).ok()).map(|p| p.display().to_string()).unwrap_or_default();
-        states.push(PoolEntry { id: states.len(), file, root, source });
+        add_state(&state, source, out_dir, &mut seen, &mut states)?;
     }
     append_crafted::<E>(tests_root, out_dir, &mut seen, &mut states, &mut warnings)?;
     let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states };
@@ -256,18 +247,24 @@ fn append_crafted<E: EthSpec>(tests_root: &Path, out_dir: &Path, seen: &mut BTre
             }
         };
         state.validators.iter_mut().for_each(c.craft);
-        let root = format!("{:#x}", state.tree_hash_root());
-        if !seen.insert(root.clone()) {
-            continue;
-        }
-        let file = format!("{}.ssz_snappy", root.trim_start_matches("0x"));
-        let bytes = snap::raw::Encoder::new()
-            .compress_vec(&state.as_ssz_bytes())
-            .map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
-        crate::findings::write_atomic(&out_dir.join(&file), &bytes).map_err(|e| PoolError::Write { path: out_dir.join(&file), reason: e.to_string() })?;
         let source = format!("crafted:{} from {}/phase0/{}", c.name, E::PRESET_BASE, c.case);
-        states.push(PoolEntry { id: states.len(), file, root, source });
+        add_state(&state, source, out_dir, seen, states)?;
     }
+    Ok(())
+}
+
+/// Writes `state` into the pool directory as `<root>.ssz_snappy` and appends its entry, unless a
+/// state with the same root is already in the pool.
+fn add_state<E: EthSpec>(state: &BeaconState<E>, source: String, out_dir: &Path, seen: &mut BTreeSet<String>, states: &mut Vec<PoolEntry>) -> Result<(), PoolError> {
+    let root = format!("{:#x}", state.tree_hash_root());
+    if !seen.insert(root.clone()) {
+        return Ok(());
+    }
+    let file = format!("{}.ssz_snappy", root.trim_start_matches("0x"));
+    let path = out_dir.join(&file);
+    let bytes = snap::raw::Encoder::new().compress_vec(&state.as_ssz_bytes()).map_err(|e| PoolError::Write { path: path.clone(), reason: e.to_string() })?;
+    crate::findings::write_atomic(&path, &bytes).map_err(|e| PoolError::Write { path: path.clone(), reason: e.to_string() })?;
+    states.push(PoolEntry { id: states.len(), file, root, source });
     Ok(())
 }
 
