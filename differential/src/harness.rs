@@ -26,6 +26,10 @@ struct Harness {
 fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
+        // Engines call from one thread. Make it the global rayon pool's only worker, so milhouse's
+        // `rayon::join` in state hashing runs inline instead of handing work to other threads on
+        // every execution. (Fails harmlessly if a pool already exists.)
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(1).use_current_thread().build_global();
         let preset = std::env::var("DIVERGE_PRESET").ok().and_then(|p| Preset::from_name(&p)).unwrap_or(Preset::Minimal);
         let pool = std::env::var_os("DIVERGE_POOL").map(PathBuf::from).unwrap_or_else(|| default_pool_dir(preset));
         let bls = std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid);

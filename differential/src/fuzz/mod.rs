@@ -140,10 +140,19 @@ pub fn fuzz(
     let deadline = config.duration.map(|d| start + d);
     let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let jobs = config.jobs.max(1);
-    std::thread::scope(|scope| {
+    // The workers are the threads of a rayon pool of exactly `jobs` threads: milhouse hashes tree
+    // halves with `rayon::join`, which then runs inline on the worker that asked for it instead of
+    // waking the global pool's threads for every state root (a context switch per hash, and more
+    // threads than `--jobs` competing for the cores).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("diverge-fuzz-{i}"))
+        .build()
+        .map_err(|e| std::io::Error::other(format!("cannot start {jobs} fuzz workers: {e}")))?;
+    pool.scope(|scope| {
         for job in 0..jobs {
             let error = &error;
-            scope.spawn(move || {
+            scope.spawn(move |_| {
                 let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(job as u64));
                 let mut round = 0usize;
                 loop {
