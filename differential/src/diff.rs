@@ -80,6 +80,14 @@ impl<T: Diff, N: diverge_types::ssz_types::typenum::Unsigned> Diff for diverge_t
         (**self).first_difference(&**other, path)
     }
 }
+impl<T: Diff + Clone> Diff for diverge_types::Shared<T> {
+    fn first_difference(&self, other: &Self, path: &str) -> Option<FieldDiff> {
+        if Shared::ptr_eq(self, other) {
+            return None;
+        }
+        (**self).first_difference(&**other, path)
+    }
+}
 
 container_diff!(Validator { pubkey, withdrawal_credentials, effective_balance, slashed,
     activation_eligibility_epoch, activation_epoch, exit_epoch, withdrawable_epoch });

@@ -62,7 +62,7 @@ impl<E: EthSpec, T: Phase0Impl<E>> Implementation<E> for T {
         for op in ops {
             self.apply(&mut state, op, bls)?;
         }
-        Ok(self.export(&state))
+        Ok(self.export_owned(state))
     }
     fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64, Reject> {
         Phase0Impl::compute_shuffled_index(self, index, index_count, seed)

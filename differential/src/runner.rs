@@ -74,7 +74,7 @@ impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
         let prepared = self.states.get(id).ok_or(Reject::Internal)?.as_ref().map_err(|r| *r)?;
         let mut state = prepared.clone();
         self.implementation.apply(&mut state, op, bls)?;
-        Ok(self.implementation.export(&state))
+        Ok(self.implementation.export_owned(state))
     }
 }
 

@@ -106,7 +106,7 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(eth1_block_hash: Root, eth1
         finalized_checkpoint: Checkpoint::default(),
     };
     let caches = crate::caches::Caches::new(&state);
-    let mut fs = FastState { state, caches };
+    let mut fs = FastState { state, caches, base: None };
     let mut tree = DepositTree::new();
     for deposit in deposits {
         tree.push(deposit.data.tree_hash_root().0);

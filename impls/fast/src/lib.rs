@@ -70,6 +70,10 @@ impl<E: EthSpec> Phase0Impl<E> for FastImpl {
         state.state.to_plain()
     }
 
+    fn export_owned(&self, state: FastState<E>) -> BeaconState<E> {
+        state.into_plain()
+    }
+
     fn apply(&self, fs: &mut FastState<E>, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject> {
         use block_processing::*;
         let mut v = SigVerifier::immediate(bls);

@@ -36,7 +36,7 @@ fn mutations<E: EthSpec>() -> Vec<(&'static str, Mutation<E>)> {
         ("activation at max", |s| s.validators.iter_mut().for_each(|v| { v.activation_epoch = u64::MAX; v.activation_eligibility_epoch = 0; })),
         ("withdrawable at max, slashed", |s| s.validators.iter_mut().for_each(|v| { v.slashed = true; v.withdrawable_epoch = u64::MAX; })),
         ("exit epochs at max-1", |s| s.validators.iter_mut().for_each(|v| v.exit_epoch = u64::MAX - 1)),
-        ("balances shorter", |s| { let mut b = s.balances.to_vec(); b.truncate(b.len() / 2); s.balances = VariableList::new(b).unwrap(); }),
+        ("balances shorter", |s| { let mut b = s.balances.to_vec(); b.truncate(b.len() / 2); s.balances = VariableList::new(b).unwrap().into(); }),
         ("slashings max", |s| s.slashings.iter_mut().for_each(|x| *x = u64::MAX)),
         ("pending: huge fields", |s| {
             let mut v = s.previous_epoch_attestations.to_vec();
@@ -47,8 +47,8 @@ fn mutations<E: EthSpec>() -> Vec<(&'static str, Mutation<E>)> {
                 a.inclusion_delay = 0;
                 a.proposer_index = u64::MAX;
             }
-            s.previous_epoch_attestations = VariableList::new(v.clone()).unwrap_or_default();
-            s.current_epoch_attestations = VariableList::new(v).unwrap_or_default();
+            s.previous_epoch_attestations = VariableList::new(v.clone()).unwrap_or_default().into();
+            s.current_epoch_attestations = VariableList::new(v).unwrap_or_default().into();
         }),
         ("pending: empty bits, zero delay", |s| {
             let mut v = s.previous_epoch_attestations.to_vec();
@@ -56,18 +56,18 @@ fn mutations<E: EthSpec>() -> Vec<(&'static str, Mutation<E>)> {
                 a.aggregation_bits = BitList::with_capacity(0).unwrap();
                 a.inclusion_delay = 0;
             }
-            s.previous_epoch_attestations = VariableList::new(v).unwrap();
+            s.previous_epoch_attestations = VariableList::new(v).unwrap().into();
         }),
         ("pending: out-of-range proposer", |s| {
             let mut v = s.previous_epoch_attestations.to_vec();
             for a in &mut v {
                 a.proposer_index = 1 << 40;
             }
-            s.previous_epoch_attestations = VariableList::new(v).unwrap();
+            s.previous_epoch_attestations = VariableList::new(v).unwrap().into();
         }),
         ("full eth1 votes", |s| {
             let n = E::EPOCHS_PER_ETH1_VOTING_PERIOD * E::SLOTS_PER_EPOCH;
-            s.eth1_data_votes = VariableList::new(vec![Eth1Data::default(); n as usize]).unwrap();
+            s.eth1_data_votes = VariableList::new(vec![Eth1Data::default(); n as usize]).unwrap().into();
         }),
         ("deposit count below index", |s| { s.eth1_deposit_index = u64::MAX; s.eth1_data.deposit_count = 0; }),
         ("latest header slot max", |s| s.latest_block_header.slot = u64::MAX),

@@ -97,6 +97,10 @@ impl<E: EthSpec> Phase0Impl<E> for SpecImpl {
         state.clone()
     }
 
+    fn export_owned(&self, state: BeaconState<E>) -> BeaconState<E> {
+        state
+    }
+
     fn apply(&self, state: &mut BeaconState<E>, op: &Operation<E>, bls: BlsMode) -> Result<()> {
         use block_processing::*;
         use epoch_processing::*;

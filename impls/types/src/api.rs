@@ -146,6 +146,13 @@ pub trait Phase0Impl<E: EthSpec>: Send + Sync {
     /// The plain `BeaconState` of a prepared one.
     fn export(&self, state: &Self::State) -> BeaconState<E>;
 
+    /// The plain `BeaconState` of a prepared one, consuming it: what the runner compares after
+    /// every execution, so it is on the hot path. Implementations move what they can and share
+    /// ([`crate::Shared`]) the fields left unchanged since `prepare`. Default: [`Self::export`].
+    fn export_owned(&self, state: Self::State) -> BeaconState<E> {
+        self.export(&state)
+    }
+
     /// Applies `op` in place. On `Err` the state may be partially modified; callers discard it.
     ///
     /// # Errors

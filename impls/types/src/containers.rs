@@ -5,6 +5,7 @@
 //! SSZ and merkleization come from `ethereum_ssz` / `ssz_types` / `tree_hash`.
 
 use crate::preset::EthSpec;
+use crate::shared::Shared;
 use crate::{BlsPubkey, BlsSignature, Root};
 use ssz_derive::{Decode, Encode};
 use ssz_types::typenum::{U33, U4};
@@ -285,7 +286,8 @@ pub struct SignedBeaconBlockHeader {
     pub signature: BlsSignature,
 }
 
-/// `BeaconState`.
+/// `BeaconState`. Its list and vector fields are [`Shared`] (copy-on-write, memoised roots): a
+/// clone costs reference counts, and SSZ and `hash_tree_root` are the spec's.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TreeHash)]
 pub struct BeaconState<E: EthSpec> {
     // Versioning
@@ -301,34 +303,34 @@ pub struct BeaconState<E: EthSpec> {
     /// Header of the latest block.
     pub latest_block_header: BeaconBlockHeader,
     /// `Vector[Root, SLOTS_PER_HISTORICAL_ROOT]`.
-    pub block_roots: FixedVector<Root, E::SlotsPerHistoricalRoot>,
+    pub block_roots: Shared<FixedVector<Root, E::SlotsPerHistoricalRoot>>,
     /// `Vector[Root, SLOTS_PER_HISTORICAL_ROOT]`.
-    pub state_roots: FixedVector<Root, E::SlotsPerHistoricalRoot>,
+    pub state_roots: Shared<FixedVector<Root, E::SlotsPerHistoricalRoot>>,
     /// `List[Root, HISTORICAL_ROOTS_LIMIT]`.
-    pub historical_roots: VariableList<Root, E::HistoricalRootsLimit>,
+    pub historical_roots: Shared<VariableList<Root, E::HistoricalRootsLimit>>,
     // Eth1
     /// Eth1 data.
     pub eth1_data: Eth1Data,
     /// `List[Eth1Data, EPOCHS_PER_ETH1_VOTING_PERIOD * SLOTS_PER_EPOCH]`.
-    pub eth1_data_votes: VariableList<Eth1Data, E::SlotsPerEth1VotingPeriod>,
+    pub eth1_data_votes: Shared<VariableList<Eth1Data, E::SlotsPerEth1VotingPeriod>>,
     /// Index of the next deposit to process.
     pub eth1_deposit_index: u64,
     // Registry
     /// `List[Validator, VALIDATOR_REGISTRY_LIMIT]`.
-    pub validators: VariableList<Validator, E::ValidatorRegistryLimit>,
+    pub validators: Shared<VariableList<Validator, E::ValidatorRegistryLimit>>,
     /// `List[Gwei, VALIDATOR_REGISTRY_LIMIT]`.
-    pub balances: VariableList<u64, E::ValidatorRegistryLimit>,
+    pub balances: Shared<VariableList<u64, E::ValidatorRegistryLimit>>,
     // Randomness
     /// `Vector[Bytes32, EPOCHS_PER_HISTORICAL_VECTOR]`.
-    pub randao_mixes: FixedVector<Bytes32, E::EpochsPerHistoricalVector>,
+    pub randao_mixes: Shared<FixedVector<Bytes32, E::EpochsPerHistoricalVector>>,
     // Slashings
     /// Per-epoch sums of slashed effective balances, `Vector[Gwei, EPOCHS_PER_SLASHINGS_VECTOR]`.
-    pub slashings: FixedVector<u64, E::EpochsPerSlashingsVector>,
+    pub slashings: Shared<FixedVector<u64, E::EpochsPerSlashingsVector>>,
     // Attestations
     /// `List[PendingAttestation, MAX_ATTESTATIONS * SLOTS_PER_EPOCH]`.
-    pub previous_epoch_attestations: VariableList<PendingAttestation<E>, E::MaxPendingAttestations>,
+    pub previous_epoch_attestations: Shared<VariableList<PendingAttestation<E>, E::MaxPendingAttestations>>,
     /// `List[PendingAttestation, MAX_ATTESTATIONS * SLOTS_PER_EPOCH]`.
-    pub current_epoch_attestations: VariableList<PendingAttestation<E>, E::MaxPendingAttestations>,
+    pub current_epoch_attestations: Shared<VariableList<PendingAttestation<E>, E::MaxPendingAttestations>>,
     // Finality
     /// `Bitvector[JUSTIFICATION_BITS_LENGTH]`: bit 0 is the current epoch.
     pub justification_bits: BitVector<U4>,

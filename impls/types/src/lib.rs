@@ -8,12 +8,14 @@ pub mod constants;
 pub mod containers;
 pub mod preset;
 pub mod reject;
+pub mod shared;
 
 pub use api::{Deltas, EpochStep, Operation, Phase0Impl, RewardsDeltas};
 pub use bls::BlsMode;
 pub use containers::*;
 pub use preset::{EthSpec, MainnetSpec, MinimalSpec, Preset};
 pub use reject::Reject;
+pub use shared::Shared;
 
 pub use ssz;
 pub use ssz_types;

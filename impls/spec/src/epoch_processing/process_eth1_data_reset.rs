@@ -15,7 +15,7 @@ pub fn process_eth1_data_reset<E: EthSpec>(state: &mut BeaconState<E>) -> Result
     let next_epoch = add(get_current_epoch(state)?, 1)?;
     // Reset eth1 data votes
     if rem(next_epoch, E::EPOCHS_PER_ETH1_VOTING_PERIOD)? == 0 {
-        state.eth1_data_votes = VariableList::empty();
+        state.eth1_data_votes = VariableList::empty().into();
     }
     Ok(())
 }

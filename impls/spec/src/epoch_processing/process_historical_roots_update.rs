@@ -16,7 +16,7 @@ pub fn process_historical_roots_update<E: EthSpec>(state: &mut BeaconState<E>) -
     let next_epoch = add(get_current_epoch(state)?, 1)?;
     if rem(next_epoch, div(E::SLOTS_PER_HISTORICAL_ROOT, E::SLOTS_PER_EPOCH)?)? == 0 {
         let historical_batch =
-            HistoricalBatch::<E> { block_roots: state.block_roots.clone(), state_roots: state.state_roots.clone() };
+            HistoricalBatch::<E> { block_roots: (*state.block_roots).clone(), state_roots: (*state.state_roots).clone() };
         state.historical_roots.push(hash_tree_root(&historical_batch)).map_err(|_| Reject::ListFull)?;
     }
     Ok(())

@@ -12,6 +12,6 @@ use diverge_types::{BeaconState, EthSpec};
 pub fn process_participation_record_updates<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
     // Rotate current/previous epoch attestations
     state.previous_epoch_attestations =
-        core::mem::replace(&mut state.current_epoch_attestations, VariableList::empty());
+        core::mem::replace(&mut state.current_epoch_attestations, VariableList::empty().into());
     Ok(())
 }

@@ -172,7 +172,7 @@ fn resets_at_their_period_boundaries() {
     assert!(state.historical_roots.is_empty());
     state.slot = 8 * 7 + 7;
     process_historical_roots_update(&mut state).unwrap();
-    let batch = HistoricalBatch::<MinimalSpec> { block_roots: state.block_roots.clone(), state_roots: state.state_roots.clone() };
+    let batch = HistoricalBatch::<MinimalSpec> { block_roots: (*state.block_roots).clone(), state_roots: (*state.state_roots).clone() };
     assert_eq!(state.historical_roots.to_vec(), vec![hash_tree_root(&batch)]);
 
     // Participation records rotate.

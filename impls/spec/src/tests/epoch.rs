@@ -156,7 +156,7 @@ fn effective_balance_hysteresis_edges() {
     assert_eq!(state.validators[3].effective_balance, 32 * ETH);
     // Balances shorter than validators: IndexError.
     let mut state = synthetic_state(4, 0);
-    state.balances = VariableListExt::truncated(&state.balances, 3);
+    state.balances = VariableListExt::truncated(&*state.balances, 3).into();
     assert_eq!(process_effective_balance_updates(&mut state), Err(Reject::ValidatorIndexOutOfRange));
 }
 

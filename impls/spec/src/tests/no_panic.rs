@@ -97,7 +97,7 @@ fn mutate<E: EthSpec>(state: &mut BeaconState<E>, rng: &mut Rng, max_mutations: 
             }
             _ => {
                 let truncate = (rng.below(n) as usize).min(state.balances.len());
-                state.balances = diverge_types::ssz_types::VariableList::new(state.balances[..truncate].to_vec()).unwrap();
+                state.balances = diverge_types::ssz_types::VariableList::new(state.balances[..truncate].to_vec()).unwrap().into();
             }
         }
     }

@@ -1,0 +1,84 @@
+//! The runner's export (`Phase0Impl::export_owned`) against the full copy (`export`), on the
+//! official `sanity/blocks` vectors of both presets: after every block, and after two more epochs
+//! of slots, the shared export must equal the full one, and each list or vector field must share
+//! the prepared base's allocation exactly when it is unchanged from the base. A field wrongly
+//! shared would hide a post-state difference from the comparison; a field wrongly copied would
+//! only cost time, and is caught too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects, reason = "test code")]
+
+use diverge_fast::FastImpl;
+use diverge_types::ssz::Decode;
+use diverge_types::*;
+use std::path::{Path, PathBuf};
+
+fn tests_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("DIVERGE_SPEC_TESTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
+    dir.is_dir().then_some(dir)
+}
+
+fn read<T: Decode>(path: &Path) -> Option<T> {
+    let bytes = std::fs::read(path).ok()?;
+    let raw = snap::raw::Decoder::new().decompress_vec(&bytes).expect("snappy");
+    Some(T::from_ssz_bytes(&raw).expect("ssz"))
+}
+
+/// Checks one post-state; returns how many fields were shared.
+fn check<E: EthSpec>(imp: &FastImpl, state: &diverge_fast::state::FastState<E>, base: &BeaconState<E>, what: &str) -> usize {
+    let full = imp.export(state);
+    let shared = imp.export_owned(state.clone());
+    assert_eq!(shared, full, "{what}: export_owned differs from export");
+    let mut n = 0;
+    macro_rules! fields {
+        ($($f:ident),*) => {$(
+            let same_value = *shared.$f == *base.$f;
+            let same_alloc = Shared::ptr_eq(&shared.$f, &base.$f);
+            assert_eq!(same_alloc, same_value, "{what}: {} shared={same_alloc} but unchanged={same_value}", stringify!($f));
+            n += usize::from(same_alloc);
+        )*};
+    }
+    fields!(block_roots, state_roots, historical_roots, eth1_data_votes, validators, balances, randao_mixes, slashings,
+        previous_epoch_attestations, current_epoch_attestations);
+    n
+}
+
+fn run_preset<E: EthSpec>(root: &Path) -> (usize, usize) {
+    let imp = FastImpl;
+    let dir = root.join(E::PRESET_BASE).join("phase0/sanity/blocks/pyspec_tests");
+    let (mut steps, mut shared) = (0, 0);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    cases.sort();
+    for case in cases {
+        if !case.join("post.ssz_snappy").exists() {
+            continue;
+        }
+        let pre: BeaconState<E> = read(&case.join("pre.ssz_snappy")).unwrap();
+        let mut state = Phase0Impl::<E>::prepare(&imp, &pre).unwrap();
+        let base = state.base.clone().expect("a prepared state has its base");
+        shared += check(&imp, &state, &base, &format!("{}: prepared", case.display()));
+        for i in 0.. {
+            let Some(block) = read::<SignedBeaconBlock<E>>(&case.join(format!("blocks_{i}.ssz_snappy"))) else { break };
+            imp.apply(&mut state, &Operation::Block { block, validate_result: false }, BlsMode::AssumeValid).unwrap();
+            shared += check(&imp, &state, &base, &format!("{}: block {i}", case.display()));
+            steps += 1;
+        }
+        imp.apply(&mut state, &Operation::Slots(2 * E::SLOTS_PER_EPOCH), BlsMode::AssumeValid).unwrap();
+        shared += check(&imp, &state, &base, &format!("{}: two more epochs", case.display()));
+        steps += 1;
+    }
+    (steps, shared)
+}
+
+#[test]
+fn export_owned_shares_exactly_the_unchanged_fields() {
+    let Some(root) = tests_dir() else {
+        eprintln!("spec vectors not found: set DIVERGE_SPEC_TESTS; skipping");
+        return;
+    };
+    let (steps, shared) = run_preset::<MinimalSpec>(&root);
+    let (m_steps, m_shared) = run_preset::<MainnetSpec>(&root);
+    eprintln!("minimal: {steps} steps, {shared} shared fields; mainnet: {m_steps} steps, {m_shared} shared fields");
+    assert!(steps > 50 && m_steps > 20, "too few vector steps ({steps}, {m_steps})");
+    assert!(shared > steps && m_shared > m_steps, "sharing never happened");
+}
