@@ -16,3 +16,4 @@ pub mod fuzz;
 pub mod harness;
 pub mod dkg;
 pub mod ssz_types;
+pub mod panics;

@@ -6,6 +6,8 @@ use clap::Parser;
 
 fn main() {
     let cli = commands::Cli::parse();
+    // Implementation panics are verdicts, recorded with their message: keep them off stderr.
+    diverge::panics::quiet_caught_panics();
     let code = match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

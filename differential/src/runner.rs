@@ -11,7 +11,6 @@ use crate::pool::StatePool;
 use crate::registry::{visit_implementations, Visitor};
 use crate::target::{self, DecodeError, Strictness, Target};
 use diverge_types::*;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -152,14 +151,6 @@ pub enum Execution<E: EthSpec> {
     },
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_string())
-}
-
 impl<E: EthSpec> Runner<E> {
     /// Prepares every registered implementation over `pool` (once per process), then releases the
     /// pool's plain states.
@@ -175,7 +166,7 @@ impl<E: EthSpec> Runner<E> {
                     .states
                     .iter()
                     .map(|s| match s {
-                        Ok(Some(state)) => catch_unwind(AssertUnwindSafe(|| implementation.prepare(state))).unwrap_or(Err(Reject::Internal)),
+                        Ok(Some(state)) => crate::panics::catch(|| implementation.prepare(state)).unwrap_or(Err(Reject::Internal)),
                         Ok(None) | Err(_) => Err(Reject::Internal),
                     })
                     .collect();
@@ -204,12 +195,12 @@ impl<E: EthSpec> Runner<E> {
             .iter()
             .map(|imp| {
                 let start = Instant::now();
-                let result = catch_unwind(AssertUnwindSafe(|| imp.execute(id, &decoded.operation, self.config.bls)));
+                let result = crate::panics::catch(|| imp.execute(id, &decoded.operation, self.config.bls));
                 let verdict = match result {
                     _ if start.elapsed() > self.config.timeout => Verdict::Timeout,
                     Ok(Ok(post)) => Verdict::Valid(Box::new(post)),
                     Ok(Err(reason)) => Verdict::Invalid(reason),
-                    Err(payload) => Verdict::Crash(panic_message(payload.as_ref())),
+                    Err(payload) => Verdict::Crash(crate::panics::message(payload.as_ref())),
                 };
                 ImplVerdict { name: imp.name(), version: imp.version(), verdict }
             })

@@ -66,7 +66,7 @@ impl SszVisitor for RoundTrip<'_> {
     type Output = SszDecodeOutcome;
     fn visit<T: Encode + Decode + TreeHash + 'static>(self, name: &'static str) -> SszDecodeOutcome {
         let bytes = self.0;
-        let run = std::panic::catch_unwind(|| match T::from_ssz_bytes(bytes) {
+        let run = crate::panics::catch(|| match T::from_ssz_bytes(bytes) {
             Err(_) => SszDecodeOutcome::Rejected,
             Ok(value) => {
                 let _ = value.tree_hash_root();

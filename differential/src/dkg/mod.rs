@@ -13,7 +13,6 @@ pub mod invariants;
 
 use dkg_types::input::{decode_packet_case, decode_sequence_case, ResolvedStep};
 use dkg_types::{BlsMode, DkgError, DkgImpl, NodeState};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The two DKG targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,20 +112,14 @@ impl DkgOutcome {
 }
 
 fn run_step(imp: &dyn DkgImpl, node: &NodeState, step: &ResolvedStep, mode: BlsMode) -> Verdict {
-    let r = catch_unwind(AssertUnwindSafe(|| match step {
+    let r = crate::panics::catch(|| match step {
         ResolvedStep::Packet(p, now) => imp.packet(node, p, *now, mode),
         ResolvedStep::Command(c, now) => imp.command(node, c, *now, mode),
-    }));
+    });
     match r {
         Ok(Ok(n)) => Verdict::Ok(Box::new(n)),
         Ok(Err(e)) => Verdict::Err(e),
-        Err(payload) => Verdict::Crash(
-            payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "non-string panic".into()),
-        ),
+        Err(payload) => Verdict::Crash(crate::panics::message(payload.as_ref())),
     }
 }
 

@@ -9,7 +9,6 @@ use diverge_types::ssz::{Decode, Encode};
 use diverge_types::ssz_types::{typenum::U1099511627776, VariableList};
 use diverge_types::*;
 use ssz_derive::{Decode as DeriveDecode, Encode as DeriveEncode};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 /// Runners Diverge understands. Any other runner found is listed as skipped.
@@ -166,14 +165,6 @@ fn load<E: EthSpec>(case: &Case) -> Result<Loaded<E>, FileError> {
     })
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_string())
-}
-
 fn judge_transition<E: EthSpec>(got: Result<BeaconState<E>, Reject>, expected: Option<&BeaconState<E>>) -> Outcome {
     match (got, expected) {
         (Ok(state), Some(post)) => match first_state_difference(post, &state) {
@@ -256,8 +247,8 @@ pub(super) fn run_case<E: EthSpec>(case: &Case, selected: &[String]) -> Vec<(Str
         .map(|imp| {
             let outcome = match &loaded {
                 Err(e) => Outcome::Failed(format!("unreadable case file {e}")),
-                Ok(l) => catch_unwind(AssertUnwindSafe(|| run_one(imp.as_ref(), l)))
-                    .unwrap_or_else(|p| Outcome::Failed(format!("CRASH: {} panicked: {}", imp.name(), panic_message(p.as_ref())))),
+                Ok(l) => crate::panics::catch(|| run_one(imp.as_ref(), l))
+                    .unwrap_or_else(|p| Outcome::Failed(format!("CRASH: {} panicked: {}", imp.name(), crate::panics::message(p.as_ref())))),
             };
             (imp.name().to_string(), outcome)
         })
