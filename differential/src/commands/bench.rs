@@ -48,6 +48,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     let config = RunnerConfig { bls: args.bls.into(), ..RunnerConfig::default() };
     let session = Session::new(preset, &default_pool_dir(preset), config).context("loading the state pool")?;
     let scratch = std::env::temp_dir().join(format!("diverge-bench-{}", std::process::id()));
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().context("starting the bench thread")?;
     let mut rows = Vec::new();
     for target in targets {
         let (seeds, _) = fuzz::load_seeds(&default_corpus_dir(preset, target));
@@ -65,18 +66,23 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         };
         let elapsed = fuzz::fuzz(&cfg, &session, &Havoc, &states, &AtomicBool::new(false), &|_| {})?;
         let report = states[0].report(preset.name(), elapsed);
-        // 2. Overhead: the seeds through the whole runner vs through the spec implementation alone.
+        // 2. Overhead: the seeds through the whole runner vs through the spec implementation alone,
+        //    both on one rayon worker thread as in the loop.
         let rounds = 20;
-        let start = Instant::now();
-        let mut n = 0u64;
-        for _ in 0..rounds {
-            for s in &seeds {
-                std::hint::black_box(session.run_and_record(target, s, &FindingStore { root: scratch.clone() }, "diverge-bench")?);
-                n += 1;
+        let (full, alone) = one_thread.install(|| -> Result<(f64, Option<f64>)> {
+            let store = FindingStore { root: scratch.clone() };
+            let start = Instant::now();
+            let mut n = 0u64;
+            for _ in 0..rounds {
+                for s in &seeds {
+                    std::hint::black_box(session.run_and_record(target, s, &store, "diverge-bench")?);
+                    n += 1;
+                }
             }
-        }
-        let full = start.elapsed().as_secs_f64() / n.max(1) as f64;
-        let alone = session.time_alone(target, &seeds, "spec", rounds).map(|(k, t)| t.as_secs_f64() / k.max(1) as f64);
+            let full = start.elapsed().as_secs_f64() / n.max(1) as f64;
+            let alone = session.time_alone(target, &seeds, "spec", rounds).map(|(k, t)| t.as_secs_f64() / k.max(1) as f64);
+            Ok((full, alone))
+        })?;
         rows.push(Row {
             target: target.name().into(),
             preset: preset.name().into(),

@@ -58,6 +58,10 @@ pub struct FuzzArgs {
     /// Per-implementation time budget per input, seconds.
     #[arg(long, default_value_t = 20)]
     timeout: u64,
+    /// Stop the campaign once a finding is on disk: the first one, or with a PATTERN the first
+    /// whose signature contains it (CI: prove a bug build's divergence is found, then stop).
+    #[arg(long, value_name = "PATTERN", num_args = 0..=1, default_missing_value = "")]
+    stop_on_finding: Option<String>,
     /// Print one JSON document at the end instead of the table.
     #[arg(long)]
     json: bool,
@@ -140,6 +144,9 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
             Some(b) => b.println(line),
             None => eprintln!("{line}"),
         }
+        if args.stop_on_finding.as_deref().is_some_and(|p| f.signature.contains(p)) {
+            stop.store(true, Ordering::SeqCst);
+        }
     };
     eprintln!("fuzz: {} target(s), preset {preset}, {jobs} job(s), bls {}, findings in {}", states.len(), config.bls.name(), args.findings.display());
     let start = Instant::now();
@@ -181,11 +188,15 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports }))?);
     } else {
-        println!("{:<18} {:<8} {:>10} {:>10} {:>11} {:>7} {:>8}", "target", "preset", "execs", "exec/s", "undecodable", "corpus", "findings");
+        println!("{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>7} {:>8}", "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "corpus", "findings");
         for r in &reports {
             let undecodable = format!("{:.0}%", 100.0 * r.undecodable as f64 / r.execs.max(1) as f64);
-            println!("{:<18} {:<8} {:>10} {:>10.0} {:>11} {:>7} {:>8}", r.target, r.preset, r.execs, r.execs_per_sec, undecodable, r.corpus, r.findings.len());
+            println!(
+                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>7} {:>8}",
+                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, r.corpus, r.findings.len()
+            );
         }
+        println!("exec/s: executions over the campaign's wall time; worker-s: worker time the target had (targets share the workers equally)");
         for r in &reports {
             for f in &r.findings {
                 println!("  {}  {}", f.signature, f.path.display());

@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 /// Largest input the loop produces, bytes.
 pub const MAX_INPUT_LEN: usize = 64 * 1024;
 
+/// Largest in-memory corpus per target; past it a new input replaces a random non-seed one (so a
+/// weeks-long campaign runs in bounded memory; `--save-corpus` still keeps every one on disk).
+pub const MAX_CORPUS: usize = 16 * 1024;
+
 /// A campaign's settings.
 pub struct FuzzConfig {
     /// Targets, each with its seed corpus directory.
@@ -63,10 +67,15 @@ pub struct TargetState {
     pub undecodable: AtomicU64,
     /// Corpus (seeds + behaviour-new inputs).
     pub corpus: Mutex<Vec<Vec<u8>>>,
-    behaviours: Mutex<HashSet<String>>,
+    /// How many of the first corpus entries are seeds (never replaced).
+    seeds: usize,
+    /// Behaviours seen (64-bit hashes of [`behaviour`] keys: weeks-long runs see millions).
+    behaviours: Mutex<HashSet<u64>>,
     /// Findings of this target.
     pub findings: Mutex<Vec<NewFinding>>,
     signatures: Mutex<HashSet<String>>,
+    /// Worker time spent on this target, nanoseconds (the scheduler's fairness measure).
+    pub busy_ns: AtomicU64,
 }
 
 /// Final counts of one target.
@@ -78,8 +87,10 @@ pub struct TargetReport {
     pub preset: String,
     /// Executions.
     pub execs: u64,
-    /// Executions per second over the campaign.
+    /// Executions per second over the campaign (wall clock).
     pub execs_per_sec: f64,
+    /// Worker time this target had, seconds (all workers together).
+    pub worker_secs: f64,
     /// Executions whose input did not decode (rejected before reaching the implementations).
     pub undecodable: u64,
     /// Final corpus size.
@@ -123,8 +134,80 @@ fn behaviour(outcome: &Outcome) -> Option<String> {
     }
 }
 
+/// Worker time given to one target before the scheduler picks again.
+const SLICE: Duration = Duration::from_millis(20);
+const SLICE_NS: u64 = 20_000_000;
+
+/// What every execution of a campaign shares.
+struct Campaign<'a> {
+    config: &'a FuzzConfig,
+    session: &'a Session,
+    mutator: &'a dyn Mutator,
+    on_finding: &'a (dyn Fn(&NewFinding) + Sync),
+    start: Instant,
+}
+
+impl Campaign<'_> {
+    /// Mutates a corpus entry of `ts`, runs it, records what it found.
+    ///
+    /// # Errors
+    /// Writing a finding failed.
+    fn execute_one(&self, ts: &TargetState, rng: &mut ChaCha8Rng) -> std::io::Result<()> {
+        let (mut input, splice) = {
+            let corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
+            let pick = |rng: &mut ChaCha8Rng| corpus.get(rng.gen_range(0..corpus.len().max(1))).cloned();
+            let base = pick(rng).unwrap_or_else(|| vec![0u8; 2]);
+            // Splice candidates: a few entries, not the whole corpus.
+            let others: Vec<Vec<u8>> = (0..2).filter_map(|_| pick(rng)).collect();
+            (base, others)
+        };
+        self.mutator.mutate(ts.target, &mut input, &splice, rng, MAX_INPUT_LEN);
+        let result = self.session.run_and_record(ts.target, &input, &self.config.store, &self.config.engine);
+        ts.execs.fetch_add(1, Ordering::Relaxed);
+        let (outcome, written) = result?;
+        if matches!(outcome, Outcome::Undecodable(_)) {
+            ts.undecodable.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        if let (Some(sig), Some((path, _))) = (outcome.signature(), written) {
+            let first = ts.signatures.lock().unwrap_or_else(|e| e.into_inner()).insert(sig.to_string());
+            if first {
+                let f = NewFinding { target: ts.target.name().to_string(), signature: sig.to_string(), path, after_secs: self.start.elapsed().as_secs_f64() };
+                (self.on_finding)(&f);
+                ts.findings.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+            }
+        }
+        if let Some(key) = behaviour(&outcome) {
+            let key = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                key.hash(&mut h);
+                h.finish()
+            };
+            if ts.behaviours.lock().unwrap_or_else(|e| e.into_inner()).insert(key) {
+                if let Some(dir) = &self.config.save_corpus {
+                    let name = hex::encode(diverge_types::hash(&input).get(..16).unwrap_or_default());
+                    let _ = crate::findings::write_atomic(&dir.join(ts.target.name()).join(name), &input);
+                }
+                let mut corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
+                if corpus.len() < MAX_CORPUS {
+                    corpus.push(input);
+                } else if let Some(slot) = corpus.get_mut(rng.gen_range(ts.seeds.min(MAX_CORPUS - 1)..MAX_CORPUS)) {
+                    // Full: the new input replaces a random non-seed entry.
+                    *slot = input;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs the campaign until `stop` is set, the duration passes, or every target reaches
 /// `max_execs`. `on_finding` is called once per new signature, after its finding is on disk.
+///
+/// Scheduling: every worker repeatedly takes the target that has had the least worker time so
+/// far and runs it for a 20 ms slice, so over a campaign each target gets the same share of the
+/// cores whatever its cost per execution (`TargetReport::worker_secs`).
 ///
 /// # Errors
 /// Writing a finding failed (the campaign stops: nothing found may be lost).
@@ -136,8 +219,8 @@ pub fn fuzz(
     stop: &AtomicBool,
     on_finding: &(dyn Fn(&NewFinding) + Sync),
 ) -> std::io::Result<Duration> {
-    let start = Instant::now();
-    let deadline = config.duration.map(|d| start + d);
+    let campaign = Campaign { config, session, mutator, on_finding, start: Instant::now() };
+    let deadline = config.duration.map(|d| campaign.start + d);
     let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
     let jobs = config.jobs.max(1);
     // The workers are the threads of a rayon pool of exactly `jobs` threads: milhouse hashes tree
@@ -149,65 +232,52 @@ pub fn fuzz(
         .thread_name(|i| format!("diverge-fuzz-{i}"))
         .build()
         .map_err(|e| std::io::Error::other(format!("cannot start {jobs} fuzz workers: {e}")))?;
+    let n = states.len().max(1);
     pool.scope(|scope| {
         for job in 0..jobs {
-            let error = &error;
+            let (campaign, error) = (&campaign, &error);
             scope.spawn(move |_| {
                 let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(job as u64));
-                let mut round = 0usize;
+                let open = |s: &TargetState| config.max_execs.is_none_or(|m| s.execs.load(Ordering::Relaxed) < m);
                 loop {
-                    // Each worker rotates over the targets in batches, so every target gets time.
-                    let Some(ts) = states.get((job + round) % states.len().max(1)) else { return };
-                    round = round.wrapping_add(1);
-                    for _ in 0..64 {
-                        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+                    // Least worker time first; ties broken by the job's own rotation.
+                    let Some(ts) = states
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| open(s))
+                        .min_by_key(|(i, s)| (s.busy_ns.load(Ordering::Relaxed), (i + n - job % n) % n))
+                        .map(|(_, s)| s)
+                    else {
+                        return;
+                    };
+                    // Charge the slice up front, so the other workers pick other targets.
+                    ts.busy_ns.fetch_add(SLICE_NS, Ordering::Relaxed);
+                    let slice_start = Instant::now();
+                    let outcome = loop {
+                        let now = Instant::now();
+                        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| now >= d) {
+                            break Some(Ok(()));
+                        }
+                        if now.duration_since(slice_start) >= SLICE || !open(ts) {
+                            break None;
+                        }
+                        if let Err(e) = campaign.execute_one(ts, &mut rng) {
+                            break Some(Err(e));
+                        }
+                    };
+                    let spent = u64::try_from(slice_start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    if spent >= SLICE_NS {
+                        ts.busy_ns.fetch_add(spent - SLICE_NS, Ordering::Relaxed);
+                    } else {
+                        ts.busy_ns.fetch_sub(SLICE_NS - spent, Ordering::Relaxed);
+                    }
+                    match outcome {
+                        None => {}
+                        Some(Ok(())) => return,
+                        Some(Err(e)) => {
+                            *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            stop.store(true, Ordering::Relaxed);
                             return;
-                        }
-                        if config.max_execs.is_some_and(|m| ts.execs.load(Ordering::Relaxed) >= m) {
-                            if states.iter().all(|s| s.execs.load(Ordering::Relaxed) >= config.max_execs.unwrap_or(u64::MAX)) {
-                                return;
-                            }
-                            break;
-                        }
-                        let (mut input, snapshot) = {
-                            let corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
-                            let base = if corpus.is_empty() { vec![0u8; 2] } else { corpus[rng.gen_range(0..corpus.len())].clone() };
-                            // Splice candidates: a few entries, not the whole corpus.
-                            let others: Vec<Vec<u8>> =
-                                if corpus.is_empty() { Vec::new() } else { (0..2).map(|_| corpus[rng.gen_range(0..corpus.len())].clone()).collect() };
-                            (base, others)
-                        };
-                        mutator.mutate(ts.target, &mut input, &snapshot, &mut rng, MAX_INPUT_LEN);
-                        let result = session.run_and_record(ts.target, &input, &config.store, &config.engine);
-                        ts.execs.fetch_add(1, Ordering::Relaxed);
-                        let (outcome, written) = match result {
-                            Ok(r) => r,
-                            Err(e) => {
-                                *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                                stop.store(true, Ordering::Relaxed);
-                                return;
-                            }
-                        };
-                        if matches!(outcome, Outcome::Undecodable(_)) {
-                            ts.undecodable.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        if let (Some(sig), Some((path, _))) = (outcome.signature(), written) {
-                            let first = ts.signatures.lock().unwrap_or_else(|e| e.into_inner()).insert(sig.to_string());
-                            if first {
-                                let f = NewFinding { target: ts.target.name().to_string(), signature: sig.to_string(), path, after_secs: start.elapsed().as_secs_f64() };
-                                on_finding(&f);
-                                ts.findings.lock().unwrap_or_else(|e| e.into_inner()).push(f);
-                            }
-                        }
-                        if let Some(key) = behaviour(&outcome) {
-                            if ts.behaviours.lock().unwrap_or_else(|e| e.into_inner()).insert(key) {
-                                if let Some(dir) = &config.save_corpus {
-                                    let name = hex::encode(diverge_types::hash(&input).get(..16).unwrap_or_default());
-                                    let _ = crate::findings::write_atomic(&dir.join(ts.target.name()).join(name), &input);
-                                }
-                                ts.corpus.lock().unwrap_or_else(|e| e.into_inner()).push(input);
-                            }
                         }
                     }
                 }
@@ -216,7 +286,7 @@ pub fn fuzz(
     });
     match error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         Some(e) => Err(e),
-        None => Ok(start.elapsed()),
+        None => Ok(campaign.start.elapsed()),
     }
 }
 
@@ -227,10 +297,12 @@ impl TargetState {
             target,
             execs: AtomicU64::new(0),
             undecodable: AtomicU64::new(0),
+            seeds: seeds.len(),
             corpus: Mutex::new(seeds),
             behaviours: Mutex::new(HashSet::new()),
             findings: Mutex::new(Vec::new()),
             signatures: Mutex::new(HashSet::new()),
+            busy_ns: AtomicU64::new(0),
         }
     }
 
@@ -242,6 +314,7 @@ impl TargetState {
             preset: preset.to_string(),
             execs,
             execs_per_sec: execs as f64 / elapsed.as_secs_f64().max(1e-9),
+            worker_secs: self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             undecodable: self.undecodable.load(Ordering::Relaxed),
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
