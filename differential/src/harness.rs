@@ -7,7 +7,8 @@
 //! - `DIVERGE_PRESET`: `minimal` (default) or `mainnet`;
 //! - `DIVERGE_POOL`: state pool directory (default `corpora/states/<preset>` of the repository);
 //! - `DIVERGE_BLS`: `assume-valid` (default) or `real`;
-//! - `DIVERGE_FINDINGS`: where findings are written before the crash is raised (default `findings`).
+//! - `DIVERGE_FINDINGS`: where findings are written before the crash is raised (default `findings`);
+//! - `DIVERGE_PRINT_VERDICTS=1`: print every input's verdicts (see [`fuzz_one`]), for replays.
 
 use crate::findings::FindingStore;
 use crate::replay::parse_bls;
@@ -21,6 +22,7 @@ use std::sync::OnceLock;
 struct Harness {
     session: Session,
     store: FindingStore,
+    print_verdicts: bool,
 }
 
 fn harness() -> &'static Harness {
@@ -30,6 +32,8 @@ fn harness() -> &'static Harness {
         // `rayon::join` in state hashing runs inline instead of handing work to other threads on
         // every execution. (Fails harmlessly if a pool already exists.)
         let _ = rayon::ThreadPoolBuilder::new().num_threads(1).use_current_thread().build_global();
+        // Only the harness's own `ASSERTION FAILED` panic reaches the engine's log.
+        crate::panics::quiet_caught_panics();
         let preset = std::env::var("DIVERGE_PRESET").ok().and_then(|p| Preset::from_name(&p)).unwrap_or(Preset::Minimal);
         let pool = std::env::var_os("DIVERGE_POOL").map(PathBuf::from).unwrap_or_else(|| default_pool_dir(preset));
         let bls = std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid);
@@ -43,8 +47,16 @@ fn harness() -> &'static Harness {
                 std::process::exit(2)
             }
         };
-        Harness { session, store: FindingStore { root: findings } }
+        let print_verdicts = std::env::var_os("DIVERGE_PRINT_VERDICTS").is_some_and(|v| !v.is_empty() && v != "0");
+        Harness { session, store: FindingStore { root: findings }, print_verdicts }
     })
+}
+
+/// Loads the pool and prepares every implementation now rather than on the first input: engine
+/// mains call it before their loop, so start-up is not charged to the first execution's timeout
+/// (AFL++ calibration, honggfuzz `--timeout`, libFuzzer `-timeout`). Idempotent.
+pub fn init() {
+    let _ = harness();
 }
 
 /// What an engine should do with an input.
@@ -58,9 +70,13 @@ pub enum Keep {
 
 /// Runs one engine input of `target`. On a divergence the finding is written, then the process
 /// panics with `ASSERTION FAILED: diverge/<signature>`, which every engine records as a crash and
-/// ClusterFuzz groups by.
+/// ClusterFuzz groups by. With `DIVERGE_PRINT_VERDICTS=1` it first prints the input's verdicts
+/// (a `DIVERGE-VERDICT` line, see `print_verdicts`).
 pub fn fuzz_one(target: Target, data: &[u8]) -> Keep {
     let h = harness();
+    if h.print_verdicts {
+        print_verdicts(h, target, data);
+    }
     let (outcome, written) = match h.session.run_and_record(target, data, &h.store, engine_name()) {
         Ok(r) => r,
         Err(e) => panic!("diverge harness: cannot write a finding: {e}"),
@@ -75,6 +91,15 @@ pub fn fuzz_one(target: Target, data: &[u8]) -> Keep {
             panic!("ASSERTION FAILED: diverge/{}", divergence.signature)
         }
     }
+}
+
+/// `DIVERGE_PRINT_VERDICTS=1`: one line per input on stdout, `DIVERGE-VERDICT {"input":<sha256
+/// hex>,"report":<the ReplayReport that `diverge replay --json` prints>}`, with post-state roots,
+/// so the same bytes can be checked to give the same verdicts under every engine's binary.
+fn print_verdicts(h: &Harness, target: Target, data: &[u8]) {
+    let report = crate::replay::ReplayReport::of(target, &h.session, h.session.run(target, data));
+    let line = serde_json::json!({ "input": hex::encode(diverge_types::hash(data)), "report": report });
+    println!("DIVERGE-VERDICT {line}");
 }
 
 fn engine_name() -> &'static str {

@@ -113,45 +113,52 @@ pub struct ReplayReport {
     pub reproduced: Option<bool>,
 }
 
+impl ReplayReport {
+    /// The report of one `outcome` of `target` in `session` (not compared with any recording).
+    pub fn of(target: Target, session: &Session, outcome: Outcome) -> ReplayReport {
+        let mut report = ReplayReport {
+            target: target.name().to_string(),
+            preset: session.preset.name().to_string(),
+            bls: session.config.bls.name().to_string(),
+            status: String::new(),
+            detail: None,
+            state: None,
+            verdicts: Vec::new(),
+            divergence: None,
+            reproduced: None,
+        };
+        match outcome {
+            Outcome::Undecodable(e) => {
+                report.status = "undecodable".into();
+                report.detail = Some(e);
+            }
+            Outcome::StateUnavailable(e) => {
+                report.status = "state-unavailable".into();
+                report.detail = Some(e);
+            }
+            Outcome::Agreed { verdicts, state } => {
+                report.status = "agreed".into();
+                report.verdicts = verdicts;
+                report.state = Some(state);
+            }
+            Outcome::Diverged { divergence, verdicts, state } => {
+                report.status = "diverged".into();
+                report.verdicts = verdicts;
+                report.state = Some(state);
+                report.divergence = Some(divergence);
+            }
+        }
+        report
+    }
+}
+
 /// Runs the spec's input once.
 ///
 /// # Errors
 /// An unusable pool.
 pub fn replay(spec: &ReplaySpec) -> Result<ReplayReport, ReplayError> {
     let session = spec.session()?;
-    let outcome = session.run(spec.target, &spec.input);
-    let mut report = ReplayReport {
-        target: spec.target.name().to_string(),
-        preset: spec.preset.name().to_string(),
-        bls: spec.bls.name().to_string(),
-        status: String::new(),
-        detail: None,
-        state: None,
-        verdicts: Vec::new(),
-        divergence: None,
-        reproduced: None,
-    };
-    match outcome {
-        Outcome::Undecodable(e) => {
-            report.status = "undecodable".into();
-            report.detail = Some(e);
-        }
-        Outcome::StateUnavailable(e) => {
-            report.status = "state-unavailable".into();
-            report.detail = Some(e);
-        }
-        Outcome::Agreed { verdicts, state } => {
-            report.status = "agreed".into();
-            report.verdicts = verdicts;
-            report.state = Some(state);
-        }
-        Outcome::Diverged { divergence, verdicts, state } => {
-            report.status = "diverged".into();
-            report.verdicts = verdicts;
-            report.state = Some(state);
-            report.divergence = Some(divergence);
-        }
-    }
+    let mut report = ReplayReport::of(spec.target, &session, session.run(spec.target, &spec.input));
     if let Some(recorded) = &spec.recorded {
         report.reproduced = Some(
             report.divergence.as_ref().map(|d| &d.signature) == Some(&recorded.signature) && same_verdicts(&recorded.verdicts, &report.verdicts),

@@ -41,7 +41,7 @@ pub fn replay_args(target: diverge::target::Target) {
 macro_rules! fuzz_main {
     ($target:expr) => {
         #[cfg(feature = "libfuzzer")]
-        libfuzzer_sys::fuzz_target!(|data: &[u8]| -> libfuzzer_sys::Corpus {
+        libfuzzer_sys::fuzz_target!(init: $crate::diverge::harness::init(), |data: &[u8]| -> libfuzzer_sys::Corpus {
             match $crate::diverge::harness::fuzz_one($target, data) {
                 $crate::diverge::harness::Keep::Yes => libfuzzer_sys::Corpus::Keep,
                 $crate::diverge::harness::Keep::Reject => libfuzzer_sys::Corpus::Reject,
@@ -49,12 +49,14 @@ macro_rules! fuzz_main {
         });
         #[cfg(feature = "afl")]
         fn main() {
+            $crate::diverge::harness::init();
             afl::fuzz!(|data: &[u8]| {
                 let _ = $crate::diverge::harness::fuzz_one($target, data);
             });
         }
         #[cfg(feature = "honggfuzz")]
         fn main() {
+            $crate::diverge::harness::init();
             loop {
                 honggfuzz::fuzz!(|data: &[u8]| {
                     let _ = $crate::diverge::harness::fuzz_one($target, data);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# AFL++ and honggfuzz on one target, with the README's commands, from the shipped seeds: each must
+# run for the given time without a crash (no divergence on the default build); prints their exec/s.
+#
+#   ci/engines-smoke.sh [SECONDS] [TARGET]      (default: 20 attestation)
+#
+# Needs ci/install-engines.sh afl honggfuzz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+t=${2:-attestation}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export DIVERGE_FINDINGS="$work/findings"
+status=0
+
+echo "== $t: AFL++, ${secs}s"
+(cd targets && CARGO_TARGET_DIR=target/afl cargo afl build --release --no-default-features --features afl --bin "$t")
+AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+  cargo afl fuzz -i "corpora/$t" -o "$work/afl-out" -V "$secs" "targets/target/afl/release/$t" > "$work/afl.log" 2>&1 || true
+if [ ! -f "$work/afl-out/default/fuzzer_stats" ]; then
+  echo "FAIL: $t: AFL++ did not run" >&2
+  tail -30 "$work/afl.log" >&2
+  status=1
+else
+  grep -E '^(execs_done|execs_per_sec|corpus_count|saved_crashes) ' "$work/afl-out/default/fuzzer_stats" | sed 's/^/   /'
+  # AFL++ exits 0 even after crashes: judge by the crash files.
+  if ls "$work/afl-out/default/crashes/id:"* >/dev/null 2>&1; then
+    echo "FAIL: $t: AFL++ saved crashes on the default build" >&2
+    status=1
+  fi
+fi
+
+echo "== $t: honggfuzz, ${secs}s"
+mkdir -p "$work/hfuzz-corpus"
+if ! (cd targets && HFUZZ_BUILD_ARGS="--no-default-features --features honggfuzz" \
+    HFUZZ_RUN_ARGS="--run_time $secs -n 1 --exit_upon_crash --exit_code_upon_crash 77 -i ../corpora/$t -o $work/hfuzz-corpus -W $work/hfuzz-ws" \
+    cargo hfuzz run "$t") > "$work/hfuzz.log" 2>&1; then
+  echo "FAIL: $t: honggfuzz stopped with a crash or error" >&2
+  tail -30 "$work/hfuzz.log" >&2
+  status=1
+fi
+grep -a '^Summary' "$work/hfuzz.log" | sed 's/^/   /' || { echo "FAIL: $t: no honggfuzz summary" >&2; status=1; }
+exit $status
