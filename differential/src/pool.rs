@@ -46,7 +46,7 @@ pub struct Manifest {
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
     /// The manifest is missing or unreadable.
-    #[error("state pool manifest {path}: {reason} (build it with `diverge corpus build`)")]
+    #[error("state pool manifest {path}: {reason} (build the pool with `diverge corpus build --preset <preset>`; the minimal one is shipped)")]
     Manifest {
         /// The manifest path.
         path: PathBuf,

@@ -168,11 +168,31 @@ pub fn get_total_balance<E: EthSpec>(state: &BeaconState<E>, indices: &BTreeSet<
 /// Total effective balance of the validators active in the current epoch, Gwei.
 /// <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#get_total_active_balance>
 ///
+/// Memoised as the executable spec memoises it (v1.1.10 `setup.py`, phase0 sundry functions:
+/// `get_total_active_balance = cache_this(lambda state: (state.validators.hash_tree_root(),
+/// compute_epoch_at_slot(state.slot)), ...)`), with the same key: the value depends only on the
+/// registry and the current epoch. `get_base_reward` calls it once per validator, so without the
+/// memo rewards and penalties are quadratic in the registry size. The registry root is memoised
+/// by the shared state type, so the key costs nothing while `validators` is unchanged. A failed
+/// computation is not memoised.
+///
 /// # Errors
 /// [`Reject::ArithmeticOverflow`].
 pub fn get_total_active_balance<E: EthSpec>(state: &BeaconState<E>) -> Result<u64> {
-    let indices: BTreeSet<u64> = get_active_validator_indices(state, get_current_epoch(state)?).into_iter().collect();
-    get_total_balance(state, &indices)
+    type Key = (&'static str, Root, u64);
+    thread_local! {
+        static MEMO: std::cell::Cell<Option<(Key, u64)>> = const { std::cell::Cell::new(None) };
+    }
+    let key: Key = (E::PRESET_BASE, diverge_types::hash_tree_root(&state.validators), get_current_epoch(state)?);
+    if let Some((k, total)) = MEMO.with(std::cell::Cell::get) {
+        if k == key {
+            return Ok(total);
+        }
+    }
+    let indices: BTreeSet<u64> = get_active_validator_indices(state, key.2).into_iter().collect();
+    let total = get_total_balance(state, &indices)?;
+    MEMO.with(|m| m.set(Some((key, total))));
+    Ok(total)
 }
 
 /// `compute_domain(domain_type, fork_version, state.genesis_validators_root)`, with the fork's

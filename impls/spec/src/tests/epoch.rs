@@ -219,3 +219,22 @@ fn registry_updates_keep_an_ejection_made_before_a_later_eligibility() {
     assert_eq!(state.validators[3].withdrawable_epoch, 2 + 1 + 4 + 256);
     assert_eq!(state.validators[40].activation_eligibility_epoch, 3);
 }
+
+#[test]
+fn get_total_active_balance_memo_follows_the_registry_and_the_epoch() {
+    use crate::helpers::accessors::get_total_active_balance;
+    let mut state = synthetic_state(8, 0);
+    assert_eq!(get_total_active_balance(&state), Ok(8 * 32_000_000_000));
+    // A validator's effective balance changes: the registry root changes, the memo is not used.
+    state.validators[2].effective_balance = 1_000_000_000;
+    assert_eq!(get_total_active_balance(&state), Ok(7 * 32_000_000_000 + 1_000_000_000));
+    // Same registry, a later epoch in which validator 5 has exited.
+    state.validators[5].exit_epoch = 3;
+    let at_epoch_2 = get_total_active_balance(&state);
+    state.slot = 3 * 8;
+    assert_eq!(at_epoch_2, Ok(7 * 32_000_000_000 + 1_000_000_000));
+    assert_eq!(get_total_active_balance(&state), Ok(6 * 32_000_000_000 + 1_000_000_000));
+    // A clone shares the registry (and its root); the memo gives the same answer.
+    let clone = state.clone();
+    assert_eq!(get_total_active_balance(&clone), get_total_active_balance(&state));
+}
