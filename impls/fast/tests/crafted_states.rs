@@ -6,23 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects, reason = "test code")]
 
 use diverge_fast::FastImpl;
-use diverge_types::ssz::Decode;
 use diverge_types::ssz_types::{BitList, VariableList};
 use diverge_types::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn tests_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DIVERGE_SPEC_TESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
-    dir.is_dir().then_some(dir)
-}
-
-fn read<T: Decode>(path: &Path) -> Option<T> {
-    let bytes = std::fs::read(path).ok()?;
-    let raw = snap::raw::Decoder::new().decompress_vec(&bytes).ok()?;
-    T::from_ssz_bytes(&raw).ok()
-}
+mod common;
+use common::{read, tests_dir};
 
 type Mutation<E> = fn(&mut BeaconState<E>);
 
