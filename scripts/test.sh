@@ -18,5 +18,5 @@ for bug in empty-attesting-indices committee-index-eq-count proposer-slashing-ep
   proposer-slashing-signed-header-compare attester-slashing-index-unchecked proposer-slashing-overflow \
   deposit-merkle-unchecked attestation-committee-index-unchecked voluntary-exit-nocheck proposer-index-overflow; do
   echo "== bug build: bug-$bug"
-  cargo test --locked --release -p diverge --features "bug-$bug" --test bug_regressions
+  cargo test --locked --release -p diverge --features "bug-$bug" --test bug_regressions --test panic_hooks
 done

@@ -59,6 +59,16 @@ pub fn init() {
     let _ = harness();
 }
 
+/// For engines whose loop replaces the panic hook with an abort on any panic (honggfuzz-rs, on
+/// its first input): call at the start of every input; the first call puts back the hook that
+/// keeps caught implementation panics as verdicts ([`crate::panics`]). Without it, the first
+/// implementation panic would abort the process before the runner records it, with no finding
+/// and no signature.
+pub fn after_engine_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(crate::panics::requiet_over_aborting_engine_hook);
+}
+
 /// What an engine should do with an input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keep {

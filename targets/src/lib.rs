@@ -50,7 +50,9 @@ macro_rules! fuzz_main {
         #[cfg(feature = "afl")]
         fn main() {
             $crate::diverge::harness::init();
-            afl::fuzz!(|data: &[u8]| {
+            // `fuzz_nohook!`: afl.rs's hook would abort on the implementation panics the runner
+            // catches (they are verdicts); uncaught panics still abort (afl.rs's catch_unwind).
+            afl::fuzz_nohook!(|data: &[u8]| {
                 let _ = $crate::diverge::harness::fuzz_one($target, data);
             });
         }
@@ -59,6 +61,7 @@ macro_rules! fuzz_main {
             $crate::diverge::harness::init();
             loop {
                 honggfuzz::fuzz!(|data: &[u8]| {
+                    $crate::diverge::harness::after_engine_hook();
                     let _ = $crate::diverge::harness::fuzz_one($target, data);
                 });
             }
