@@ -290,9 +290,10 @@ impl Session {
 
     /// Executes the decodable `inputs` `rounds` times through one implementation alone (clone of
     /// the prepared state, apply, export; no decoding, no comparison): the baseline of `diverge
-    /// bench`'s overhead ratio. `None` for an unknown implementation and for the DKG targets.
+    /// bench`'s overhead ratio. `None` for an unknown implementation, for the DKG targets and for
+    /// `ssz_decode` (no implementation runs: the shared decoders are the subject).
     pub fn time_alone(&self, target: Target, inputs: &[Vec<u8>], implementation: &str, rounds: usize) -> Option<(u64, std::time::Duration)> {
-        if target.is_dkg() {
+        if target.is_dkg() || target == Target::SszDecode {
             return None;
         }
         self.inner.time_alone(target, inputs, implementation, rounds)
