@@ -134,8 +134,7 @@ fn behaviour(outcome: &Outcome) -> Option<String> {
     }
 }
 
-/// Worker time given to one target before the scheduler picks again.
-const SLICE: Duration = Duration::from_millis(20);
+/// Worker time given to one target before the scheduler picks again, nanoseconds.
 const SLICE_NS: u64 = 20_000_000;
 
 /// What every execution of a campaign shares.
@@ -237,19 +236,23 @@ pub fn fuzz(
         for job in 0..jobs {
             let (campaign, error) = (&campaign, &error);
             scope.spawn(move |_| {
-                let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(job as u64));
+                // One RNG per target: a target's inputs do not depend on how the worker's time was
+                // interleaved with the other targets.
+                let mut rngs: Vec<ChaCha8Rng> = (0..states.len())
+                    .map(|t| ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(job as u64).wrapping_add((t as u64) << 32)))
+                    .collect();
                 let open = |s: &TargetState| config.max_execs.is_none_or(|m| s.execs.load(Ordering::Relaxed) < m);
                 loop {
                     // Least worker time first; ties broken by the job's own rotation.
-                    let Some(ts) = states
+                    let Some((t, ts)) = states
                         .iter()
                         .enumerate()
                         .filter(|(_, s)| open(s))
                         .min_by_key(|(i, s)| (s.busy_ns.load(Ordering::Relaxed), (i + n - job % n) % n))
-                        .map(|(_, s)| s)
                     else {
                         return;
                     };
+                    let Some(rng) = rngs.get_mut(t) else { return };
                     // Charge the slice up front, so the other workers pick other targets.
                     ts.busy_ns.fetch_add(SLICE_NS, Ordering::Relaxed);
                     let slice_start = Instant::now();
@@ -258,10 +261,10 @@ pub fn fuzz(
                         if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| now >= d) {
                             break Some(Ok(()));
                         }
-                        if now.duration_since(slice_start) >= SLICE || !open(ts) {
+                        if now.duration_since(slice_start) >= Duration::from_nanos(SLICE_NS) || !open(ts) {
                             break None;
                         }
-                        if let Err(e) = campaign.execute_one(ts, &mut rng) {
+                        if let Err(e) = campaign.execute_one(ts, rng) {
                             break Some(Err(e));
                         }
                     };
