@@ -95,8 +95,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Outcome::Diverged { divergence, .. } => {
                 let dir = written.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
                 if written.as_ref().is_some_and(|(_, new)| *new) {
-                    // The finding is on disk (fsynced) before this line is printed.
-                    println!("NEW FINDING {} -> {} (input {})", divergence.signature, dir.display(), file.display());
+                    // The finding is on disk (fsynced) before this line is printed; with --json,
+                    // stdout holds the JSON document alone.
+                    let line = format!("NEW FINDING {} -> {} (input {})", divergence.signature, dir.display(), file.display());
+                    if args.json {
+                        eprintln!("{line}");
+                    } else {
+                        println!("{line}");
+                    }
                 }
                 let e = signatures.entry(divergence.signature).or_insert((0, dir));
                 e.0 += 1;
