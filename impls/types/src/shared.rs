@@ -51,16 +51,6 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: Clone> Shared<T> {
-    /// The value, copied out if it is shared.
-    pub fn into_inner(self) -> T {
-        match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner.value,
-            Err(shared) => shared.value.clone(),
-        }
-    }
-}
-
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Self {
         Shared { inner: Arc::clone(&self.inner) }
