@@ -29,9 +29,40 @@ pub const ALLOWLIST: &[Allowed] = &[];
 /// The entry that allows implementation `a` to reject with one reason where `b` rejects with
 /// another, if any.
 pub fn allowed(target: Target, a: (&str, Reject), b: (&str, Reject)) -> Option<&'static Allowed> {
-    ALLOWLIST.iter().find(|e| {
+    allowed_in(ALLOWLIST, target, a, b)
+}
+
+/// [`allowed`] over any table: an entry matches its exact target, implementation and pair of
+/// reasons, in either order of the two sides.
+pub fn allowed_in<'t>(table: &'t [Allowed], target: Target, a: (&str, Reject), b: (&str, Reject)) -> Option<&'t Allowed> {
+    table.iter().find(|e| {
         e.target.is_none_or(|t| t == target)
             && ((e.implementation == a.0 && e.its_reason == a.1 && e.others_reason == b.1)
                 || (e.implementation == b.0 && e.its_reason == b.1 && e.others_reason == a.1))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &[Allowed] = &[Allowed {
+        target: Some(Target::Attestation),
+        implementation: "fast",
+        its_reason: Reject::AttestationTooEarly,
+        others_reason: Reject::AttestationTooLate,
+        why: "test entry",
+    }];
+
+    #[test]
+    fn an_entry_matches_its_exact_case_and_no_near_miss() {
+        let hit = allowed_in(TABLE, Target::Attestation, ("spec", Reject::AttestationTooLate), ("fast", Reject::AttestationTooEarly));
+        assert!(hit.is_some());
+        // Near misses: other target, other implementation, reasons swapped between the sides,
+        // another reason.
+        assert!(allowed_in(TABLE, Target::Block, ("spec", Reject::AttestationTooLate), ("fast", Reject::AttestationTooEarly)).is_none());
+        assert!(allowed_in(TABLE, Target::Attestation, ("fast", Reject::AttestationTooLate), ("spec", Reject::AttestationTooEarly)).is_none());
+        assert!(allowed_in(TABLE, Target::Attestation, ("spec", Reject::AttestationTooEarly), ("fast", Reject::AttestationTooLate)).is_none());
+        assert!(allowed_in(TABLE, Target::Attestation, ("spec", Reject::Internal), ("fast", Reject::AttestationTooEarly)).is_none());
+    }
 }

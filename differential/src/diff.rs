@@ -35,7 +35,7 @@ fn leaf<T: Debug + ?Sized>(path: &str, a: &T, b: &T) -> FieldDiff {
 
 macro_rules! leaf_diff { ($($t:ty),*) => { $(impl Diff for $t {})* }; }
 leaf_diff!(u64, bool, Root, [u8; 4], BlsPubkey, BlsSignature, Checkpoint, Eth1Data, Fork,
-           BeaconBlockHeader, AttestationData);
+           AttestationData);
 
 impl<T: Diff> Diff for [T] {
     fn first_difference(&self, other: &Self, path: &str) -> Option<FieldDiff> {
@@ -89,6 +89,7 @@ impl<T: Diff + Clone> Diff for diverge_types::Shared<T> {
     }
 }
 
+container_diff!(BeaconBlockHeader { slot, proposer_index, parent_root, state_root, body_root });
 container_diff!(Validator { pubkey, withdrawal_credentials, effective_balance, slashed,
     activation_eligibility_epoch, activation_epoch, exit_epoch, withdrawable_epoch });
 impl<E: EthSpec> Diff for PendingAttestation<E> {
@@ -101,6 +102,17 @@ impl<E: EthSpec> Diff for PendingAttestation<E> {
     }
 }
 
+/// Calls `$m!(field)` for every `BeaconState` field, in SSZ order.
+macro_rules! state_fields {
+    ($m:ident) => {
+        $m!(genesis_time, genesis_validators_root, slot, fork, latest_block_header, block_roots,
+            state_roots, historical_roots, eth1_data, eth1_data_votes, eth1_deposit_index, validators,
+            balances, randao_mixes, slashings, previous_epoch_attestations, current_epoch_attestations,
+            justification_bits, previous_justified_checkpoint, current_justified_checkpoint,
+            finalized_checkpoint)
+    };
+}
+
 impl<E: EthSpec> Diff for BeaconState<E> {
     fn first_difference(&self, other: &Self, path: &str) -> Option<FieldDiff> {
         let sep = if path.is_empty() { "" } else { "." };
@@ -109,11 +121,7 @@ impl<E: EthSpec> Diff for BeaconState<E> {
                 return Some(d);
             }
         )* }; }
-        fields!(genesis_time, genesis_validators_root, slot, fork, latest_block_header, block_roots,
-            state_roots, historical_roots, eth1_data, eth1_data_votes, eth1_deposit_index, validators,
-            balances, randao_mixes, slashings, previous_epoch_attestations, current_epoch_attestations,
-            justification_bits, previous_justified_checkpoint, current_justified_checkpoint,
-            finalized_checkpoint);
+        state_fields!(fields);
         None
     }
 }
@@ -124,6 +132,52 @@ pub fn first_state_difference<E: EthSpec>(a: &BeaconState<E>, b: &BeaconState<E>
         return None;
     }
     a.first_difference(b, "").or_else(|| Some(leaf("<state>", "unequal", "unequal")))
+}
+
+/// Every differing field of two states: the first difference within each field (and within
+/// each field of `latest_block_header`), in SSZ field order; empty when they are equal.
+pub fn state_differences<E: EthSpec>(a: &BeaconState<E>, b: &BeaconState<E>) -> Vec<FieldDiff> {
+    let mut out = Vec::new();
+    if a == b {
+        return out;
+    }
+    macro_rules! fields { ($($field:ident),*) => { $(
+        if stringify!($field) == "latest_block_header" {
+            header_differences(&a.latest_block_header, &b.latest_block_header, &mut out);
+        } else if let Some(d) = Diff::first_difference(&a.$field, &b.$field, stringify!($field)) {
+            out.push(d);
+        }
+    )* }; }
+    state_fields!(fields);
+    if out.is_empty() {
+        out.push(leaf("<state>", "unequal", "unequal"));
+    }
+    out
+}
+
+fn header_differences(x: &BeaconBlockHeader, y: &BeaconBlockHeader, out: &mut Vec<FieldDiff>) {
+    macro_rules! header { ($($h:ident),*) => { $(
+        if let Some(d) = x.$h.first_difference(&y.$h, concat!("latest_block_header.", stringify!($h))) {
+            out.push(d);
+        }
+    )* }; }
+    header!(slot, proposer_index, parent_root, state_root, body_root);
+}
+
+/// Whether the field at `path` is derived from the rest of the state by the slot machinery:
+/// the per-slot `state_roots[]` and `block_roots[]`, `historical_roots[]` (batches of those) and
+/// `latest_block_header.state_root` (filled with the previous state root). Once any field differs
+/// after a slot, these differ too, whatever the cause.
+pub fn is_derived(path: &str) -> bool {
+    ["state_roots", "block_roots", "historical_roots", "latest_block_header.state_root"]
+        .iter()
+        .any(|f| path.strip_prefix(f).is_some_and(|rest| rest.is_empty() || rest.starts_with(['[', '.'])))
+}
+
+/// The difference a signature names: the first one not [derived](is_derived) from others, or the
+/// first one when every difference is derived (a wrong root computation itself).
+pub fn cause(diffs: &[FieldDiff]) -> Option<&FieldDiff> {
+    diffs.iter().find(|d| !is_derived(&d.path)).or_else(|| diffs.first())
 }
 
 #[cfg(test)]
@@ -149,6 +203,27 @@ mod tests {
         let mut d2 = a.clone();
         d2.balances.push(1).unwrap();
         assert_eq!(first_state_difference(&a, &d2).unwrap().path, "balances.len()");
+    }
+
+    #[test]
+    fn every_differing_field_is_listed_and_the_cause_skips_derived_roots() {
+        let mut a = zero_state::<MinimalSpec>();
+        a.validators.push(Validator::default()).unwrap();
+        a.balances.push(5).unwrap();
+        let mut b = a.clone();
+        b.state_roots[3] = Root::repeat_byte(1);
+        b.latest_block_header.state_root = Root::repeat_byte(2);
+        b.balances[0] = 6;
+        let diffs = state_differences(&a, &b);
+        let paths: Vec<&str> = diffs.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(paths, ["latest_block_header.state_root", "state_roots[3]", "balances[0]"]);
+        assert_eq!(cause(&diffs).unwrap().path, "balances[0]");
+        // Only derived fields differ: the first one is named.
+        b.balances[0] = 5;
+        assert_eq!(cause(&state_differences(&a, &b)).unwrap().path, "latest_block_header.state_root");
+        assert!(state_differences(&a, &a.clone()).is_empty());
+        assert!(is_derived("block_roots[7]") && is_derived("historical_roots.len()") && !is_derived("latest_block_header.slot"));
+        assert!(!is_derived("state_rootsx") && !is_derived("balances[0]"));
     }
 
     fn zero_state<E: EthSpec>() -> BeaconState<E> {

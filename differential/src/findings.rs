@@ -136,8 +136,16 @@ pub struct Finding {
     pub majority: Vec<String>,
     /// Agreeing groups.
     pub groups: Vec<Vec<String>>,
-    /// First differing field of two valid post-states.
+    /// The differing field the signature names (the first not derived from others), for two
+    /// valid post-states.
     pub diff: Option<FieldDiff>,
+    /// Every differing field of the two post-states (the first difference within each field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<FieldDiff>,
+    /// The known upstream hazard this finding is, with its upstream reference; `None` for a new
+    /// finding. `diverge triage` counts known findings apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::policy::KnownHazard>,
     /// What found it: `diverge-run`, `diverge-fuzz`, `libfuzzer`, ...
     pub engine: String,
     /// File name of the input beside this file.
@@ -230,6 +238,8 @@ impl FindingStore {
             majority: divergence.majority.clone(),
             groups: divergence.groups.clone(),
             diff: divergence.diff.clone(),
+            diffs: divergence.diffs.clone(),
+            known: divergence.known.as_deref().cloned(),
             engine: ctx.engine.to_string(),
             input: "input.bin".to_string(),
             input_sha256: hex::encode(diverge_types::hash(input)),

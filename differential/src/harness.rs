@@ -80,7 +80,7 @@ pub enum Keep {
 
 /// Runs one engine input of `target`. On a divergence the finding is written, then the process
 /// panics with `ASSERTION FAILED: diverge/<signature>`, which every engine records as a crash and
-/// ClusterFuzz groups by. With `DIVERGE_PRINT_VERDICTS=1` it first prints the input's verdicts
+/// ClusterFuzz groups by. A known upstream hazard is written (marked `known`) without a crash. With `DIVERGE_PRINT_VERDICTS=1` it first prints the input's verdicts
 /// (a `DIVERGE-VERDICT` line, see `print_verdicts`).
 pub fn fuzz_one(target: Target, data: &[u8]) -> Keep {
     let h = harness();
@@ -94,6 +94,15 @@ pub fn fuzz_one(target: Target, data: &[u8]) -> Keep {
     match outcome {
         Outcome::Undecodable(_) | Outcome::StateUnavailable(_) => Keep::Reject,
         Outcome::Agreed { .. } => Keep::Yes,
+        Outcome::Diverged { divergence, .. } if divergence.known.is_some() => {
+            // A known upstream hazard (policy::KNOWN_HAZARDS) is on disk, marked `known`, for
+            // triage to count apart; crashing the engine on it would stop every campaign at the
+            // seeds that show it (e.g. corpora/dkg_packet/proposal-at-left.bin).
+            if let Some((path, true)) = written {
+                eprintln!("diverge: known upstream hazard {} written to {}", divergence.signature, path.display());
+            }
+            Keep::Yes
+        }
         Outcome::Diverged { divergence, .. } => {
             if let Some((path, _)) = written {
                 eprintln!("diverge: finding written to {}", path.display());

@@ -222,6 +222,9 @@ pub struct TriageGroup {
     pub example: PathBuf,
     /// Its replay command.
     pub replay: String,
+    /// The known upstream hazard, when the signature is one (counted apart from new findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::policy::KnownHazard>,
 }
 
 /// Groups every `finding.json` below `dir` by signature. Corrupt findings are returned separately
@@ -240,6 +243,7 @@ pub fn triage(dir: &Path) -> (Vec<TriageGroup>, Vec<String>) {
                     count: 0,
                     example: finding_dir.clone(),
                     replay: format!("diverge replay {}", finding_dir.display()),
+                    known: finding.known.clone(),
                 });
                 g.count = g.count.saturating_add(1);
             }

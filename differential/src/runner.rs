@@ -6,7 +6,8 @@
 //! is computed only for reports.
 
 use crate::allowlist;
-use crate::diff::{first_state_difference, FieldDiff};
+use crate::diff::{state_differences, FieldDiff};
+use crate::policy::{self, Class, Judgement};
 use crate::pool::StatePool;
 use crate::registry::{visit_implementations, Visitor};
 use crate::target::{self, DecodeError, Strictness, Target};
@@ -28,17 +29,29 @@ pub enum Verdict<E: EthSpec> {
 }
 
 impl<E: EthSpec> Verdict<E> {
-    /// The verdict's kind for signatures: `valid`, the reject name (or `invalid` in outcome mode),
-    /// `crash`, `timeout`. Never contains numbers.
+    /// The verdict's kind for signatures: `valid`, the reject name (or `invalid` in outcome mode;
+    /// `Internal` in both, since it never agrees), `crash`, `timeout`. Never contains numbers.
     pub fn kind(&self, strictness: Strictness) -> String {
         match self {
             Verdict::Valid(_) => "valid".to_string(),
+            Verdict::Invalid(Reject::Internal) => Reject::Internal.name().to_string(),
             Verdict::Invalid(r) => match strictness {
                 Strictness::Reason => r.name().to_string(),
                 Strictness::Outcome => "invalid".to_string(),
             },
             Verdict::Crash(_) => "crash".to_string(),
             Verdict::Timeout => "timeout".to_string(),
+        }
+    }
+
+    /// The verdict as the equivalence policy sees it ([`policy::Class`]).
+    pub fn class(&self) -> Class<'static> {
+        match self {
+            Verdict::Valid(_) => Class::Accepted,
+            Verdict::Invalid(Reject::Internal) => Class::Internal,
+            Verdict::Invalid(r) => Class::Rejected(r.name()),
+            Verdict::Crash(_) => Class::Crash,
+            Verdict::Timeout => Class::Timeout,
         }
     }
 }
@@ -118,14 +131,21 @@ pub struct ImplVerdict<E: EthSpec> {
 /// A disagreement.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Divergence {
-    /// `<target>: <implA>-vs-<implB>: <kindA>/<kindB>`.
+    /// `<target>: <implA>-vs-<implB>: <kindA>/<kindB>` ([`policy::signature`]).
     pub signature: String,
     /// Implementations in the largest agreeing group, when it is a strict majority of the groups.
     pub majority: Vec<String>,
     /// Every group of agreeing implementations.
     pub groups: Vec<Vec<String>>,
-    /// First differing field between two valid post-states, if that is the disagreement.
+    /// The differing field the signature names, between two valid post-states: the first one that
+    /// is not derived from others ([`crate::diff::cause`]).
     pub diff: Option<FieldDiff>,
+    /// Every differing field of the two post-states (the first difference within each field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<FieldDiff>,
+    /// The known upstream hazard this is ([`policy::KNOWN_HAZARDS`]), counted apart by triage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<Box<policy::KnownHazard>>,
 }
 
 /// The outcome of one input.
@@ -211,18 +231,23 @@ impl<E: EthSpec> Runner<E> {
     }
 }
 
+/// Whether two verdicts agree under the one policy ([`policy::judge`]); the phase0 allowlist is
+/// consulted for two differing rejections only.
 fn equivalent<E: EthSpec>(target: Target, strictness: Strictness, a: &ImplVerdict<E>, b: &ImplVerdict<E>) -> bool {
-    match (&a.verdict, &b.verdict) {
+    let same_result = || match (&a.verdict, &b.verdict) {
         (Verdict::Valid(x), Verdict::Valid(y)) => x == y,
-        (Verdict::Invalid(x), Verdict::Invalid(y)) => {
-            strictness == Strictness::Outcome || x == y || allowlist::allowed(target, (a.name, *x), (b.name, *y)).is_some()
-        }
-        (Verdict::Crash(_), Verdict::Crash(_)) | (Verdict::Timeout, Verdict::Timeout) => true,
         _ => false,
-    }
+    };
+    let allowed = || match (&a.verdict, &b.verdict) {
+        (Verdict::Invalid(x), Verdict::Invalid(y)) => allowlist::allowed(target, (a.name, *x), (b.name, *y)),
+        _ => None,
+    };
+    !matches!(policy::judge(a.verdict.class(), b.verdict.class(), strictness, same_result, allowed), Judgement::Differ)
 }
 
-/// N-way comparison: groups agreeing implementations; `None` when there is one group.
+/// N-way comparison: groups agreeing implementations; `None` when there is one group. A verdict
+/// that never agrees (crash, timeout, `Internal`) is a group of its own, so one such verdict
+/// anywhere is a divergence even when every implementation has it.
 pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[ImplVerdict<E>]) -> Option<Divergence> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, v) in verdicts.iter().enumerate() {
@@ -245,27 +270,22 @@ pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[I
         (x.min(y), x.max(y))
     };
     let (a, b) = (verdicts.get(ia)?, verdicts.get(ib)?);
-    let diff = match (&a.verdict, &b.verdict) {
-        (Verdict::Valid(x), Verdict::Valid(y)) => first_state_difference(x, y),
-        _ => None,
+    let diffs = match (&a.verdict, &b.verdict) {
+        (Verdict::Valid(x), Verdict::Valid(y)) => state_differences(x, y),
+        _ => Vec::new(),
     };
-    let kinds = match &diff {
-        Some(d) => format!("valid/valid@{}", strip_numbers(&d.path)),
-        None => format!("{}/{}", a.verdict.kind(strictness), b.verdict.kind(strictness)),
-    };
+    let diff = crate::diff::cause(&diffs).cloned();
+    let (ka, kb) = (a.verdict.kind(strictness), b.verdict.kind(strictness));
+    let mut signature = policy::signature(target.name(), (a.name, a.verdict.class(), &ka), (b.name, b.verdict.class(), &kb));
+    if let Some(d) = &diff {
+        signature.push('@');
+        signature.push_str(&strip_numbers(&d.path));
+    }
     let names = |g: &Vec<usize>| g.iter().filter_map(|&i| verdicts.get(i)).map(|v| v.name.to_string()).collect::<Vec<_>>();
-    Some(Divergence {
-        signature: format!("{}: {}-vs-{}: {}", target.name(), a.name, b.name, kinds),
-        majority: majority_group.map(names).unwrap_or_default(),
-        groups: groups.iter().map(names).collect(),
-        diff,
-    })
+    Some(Divergence { signature, majority: majority_group.map(names).unwrap_or_default(), groups: groups.iter().map(names).collect(), diff, diffs, known: None })
 }
 
-/// `validators[17].slashed` → `validators[].slashed`: field paths in signatures carry no numbers.
-pub fn strip_numbers(path: &str) -> String {
-    path.chars().filter(|c| !c.is_ascii_digit()).collect()
-}
+pub use crate::policy::strip_numbers;
 
 #[cfg(test)]
 mod tests {
@@ -284,6 +304,27 @@ mod tests {
         assert_eq!(d.signature, "attestation: spec-vs-fast: AttestationTooEarly/CommitteeIndexOutOfRange");
         assert!(d.majority.is_empty());
         assert_eq!(compare(Target::Block, Strictness::Outcome, &differ), None);
+    }
+
+    #[test]
+    fn alike_failures_are_findings_named_as_such() {
+        let both = |x: Verdict<MinimalSpec>| [v("spec", x.clone()), v("fast", x)];
+        for strictness in [Strictness::Reason, Strictness::Outcome] {
+            let d = compare(Target::Attestation, strictness, &both(Verdict::Crash("attempt to subtract with overflow".into()))).unwrap();
+            assert_eq!(d.signature, "attestation: spec+fast: crash/crash");
+            assert!(d.majority.is_empty());
+            let d = compare(Target::Block, strictness, &both(Verdict::Timeout)).unwrap();
+            assert_eq!(d.signature, "block: spec+fast: timeout/timeout");
+            let d = compare(Target::Deposit, strictness, &both(Verdict::Invalid(Reject::Internal))).unwrap();
+            assert_eq!(d.signature, "deposit: spec+fast: Internal/Internal");
+            // Internal against an ordinary rejection is a disagreement even under outcome strictness.
+            let mixed = [v("spec", Verdict::Invalid(Reject::Internal)), v("fast", Verdict::Invalid(Reject::AttestationTooEarly))];
+            let d = compare(Target::Block, strictness, &mixed).unwrap();
+            assert!(d.signature.starts_with("block: spec-vs-fast: Internal/"), "{}", d.signature);
+        }
+        // Two ordinary rejections still agree under outcome strictness.
+        let plain = [v("spec", Verdict::Invalid(Reject::AttestationTooEarly)), v("fast", Verdict::Invalid(Reject::CommitteeIndexOutOfRange))];
+        assert_eq!(compare(Target::Block, Strictness::Outcome, &plain), None);
     }
 
     #[test]

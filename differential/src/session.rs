@@ -212,7 +212,7 @@ impl Session {
             }
             SszDecodeOutcome::Crash { name, message } => (format!("ssz_decode: ssz: crash/{name}"), vec![verdict("crash", Some(message))]),
         };
-        let divergence = Divergence { signature, majority: Vec::new(), groups: vec![vec!["ssz".into()]], diff: None };
+        let divergence = Divergence { signature, majority: Vec::new(), groups: vec![vec!["ssz".into()]], diff: None, diffs: Vec::new(), known: None };
         let written = match record {
             Some((store, engine)) => {
                 let ctx = Context {
@@ -259,18 +259,26 @@ impl Session {
                 let k = kinds.join(",");
                 Ok((Outcome::Agreed { verdicts: vec![verdict("drand", k.clone()), verdict("spec", k)], state }, None))
             }
-            DkgOutcome::Allowed { entry, step } => {
-                let k = format!("allowed:{entry}@{step}");
-                Ok((Outcome::Agreed { verdicts: vec![verdict("drand", k.clone()), verdict("spec", k)], state }, None))
+            DkgOutcome::Allowed { masked, kinds } => {
+                let k = kinds.join(",");
+                let message = Some(masked.iter().map(|m| format!("{}@{}", m.entry, m.step)).collect::<Vec<_>>().join(","));
+                let allowed = |implementation: &str| RecordedVerdict { message: message.clone(), ..verdict(implementation, k.clone()) };
+                Ok((Outcome::Agreed { verdicts: vec![allowed("drand"), allowed("spec")], state }, None))
             }
             DkgOutcome::Diverge(d) => {
                 let divergence = Divergence {
                     signature: d.signature.clone(),
                     majority: Vec::new(),
-                    groups: vec![vec!["drand".into()], vec!["spec".into()]],
+                    groups: d.kinds.iter().map(|(name, _)| vec![name.clone()]).collect(),
                     diff: Some(crate::diff::FieldDiff { path: format!("step {}", d.step), left: d.detail.clone(), right: String::new() }),
+                    diffs: Vec::new(),
+                    known: d.known.clone().map(Box::new),
                 };
-                let verdicts = vec![verdict("drand", format!("diverged at step {}", d.step)), verdict("spec", d.detail)];
+                let verdicts: Vec<RecordedVerdict> = d
+                    .kinds
+                    .iter()
+                    .map(|(name, kind)| RecordedVerdict { message: Some(format!("step {}", d.step)), ..verdict(name, kind.clone()) })
+                    .collect();
                 let written = match record {
                     Some((store, engine)) => {
                         let ctx = Context { target, bls: self.config.bls, strictness, pool_dir: Path::new("-"), state: state.clone(), engine };

@@ -76,7 +76,7 @@ fn dkg_corpora_match_the_generator() {
 
 #[cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 #[test]
-fn every_dkg_seed_agrees_with_real_signatures() {
+fn every_dkg_seed_agrees_or_shows_a_known_hazard_with_real_signatures() {
     use diverge::dkg::{run_dkg_packet, run_dkg_sequence, DkgOutcome};
     for (dir, seq) in [("dkg_packet", false), ("dkg_sequence", true)] {
         let mut n = 0;
@@ -87,7 +87,9 @@ fn every_dkg_seed_agrees_with_real_signatures() {
             }
             let data = std::fs::read(&path).unwrap();
             let outcome = if seq { run_dkg_sequence(&data) } else { run_dkg_packet(&data) };
-            assert!(matches!(outcome, DkgOutcome::Agree { .. }), "{}: {outcome:?}", path.display());
+            // Agreement, or a known upstream hazard both reproduce (proposal-at-left: dkg.md 4.3).
+            let known = matches!(&outcome, DkgOutcome::Diverge(d) if d.known.is_some());
+            assert!(matches!(outcome, DkgOutcome::Agree { .. }) || known, "{}: {outcome:?}", path.display());
             n += 1;
         }
         assert!(n >= 8, "{dir}: only {n} seeds");

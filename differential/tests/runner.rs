@@ -91,6 +91,8 @@ fn corrupt_findings_are_reported_with_their_path_and_triage_keeps_the_rest() {
         majority: vec![],
         groups: vec![],
         diff: None,
+        diffs: vec![],
+        known: None,
         engine: "test".into(),
         input: "input.bin".into(),
         input_sha256: hex::encode(diverge_types::hash(b"abc")),
@@ -116,6 +118,29 @@ fn corrupt_findings_are_reported_with_their_path_and_triage_keeps_the_rest() {
     assert!(errors.iter().any(|e| e.contains("bad2/input.bin") && e.contains("SHA-256")), "{errors:?}");
     let err = ReplaySpec::from_finding(&bad_json).unwrap_err().to_string();
     assert!(err.contains("bad1/finding.json"), "{err}");
+}
+
+#[test]
+fn triage_counts_known_hazards_apart_from_new_findings() {
+    // The shipped seed proposal-at-left shows drand's nil FinalGroup dereference (dkg.md 4.3),
+    // which both DKG implementations reproduce: `diverge run` writes it as a known finding, exits
+    // 0 (nothing new), and triage lists it apart with its upstream reference.
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_diverge");
+    let seed = diverge::session::default_corpus_dir(Preset::Minimal, Target::DkgPacket).join("proposal-at-left.bin");
+    let out = std::process::Command::new(bin).args(["run", "--target", "dkg_packet", "--findings"]).arg(tmp.path()).arg(&seed).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("dkg_packet: drand+spec: NilDereference/NilDereference") && stdout.contains("[known upstream hazard]"), "{stdout}");
+    let (groups, errors) = replay::triage(tmp.path());
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(groups.len(), 1);
+    let known = groups[0].known.as_ref().expect("marked known in finding.json");
+    assert_eq!(known.hazard, "NilDereference");
+    let out = std::process::Command::new(bin).arg("triage").arg(tmp.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("0 new signature(s), 0 finding(s); 1 known upstream hazard(s), 1 finding(s)"), "{text}");
+    assert!(text.contains("upstream: drand/drand@f45e7e04"), "{text}");
 }
 
 #[test]

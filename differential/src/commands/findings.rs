@@ -73,6 +73,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let store = FindingStore { root: args.findings.clone() };
     let (mut agreed, mut undecodable, mut unavailable, mut unreadable) = (0usize, 0usize, 0usize, 0usize);
     let mut signatures: BTreeMap<String, (usize, PathBuf)> = BTreeMap::new();
+    // Signatures of known upstream hazards: reported, counted apart, not a failure.
+    let mut known = std::collections::BTreeSet::new();
     for file in &files {
         let data = match std::fs::read(file) {
             Ok(d) => d,
@@ -104,6 +106,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
                         println!("{line}");
                     }
                 }
+                if divergence.known.is_some() {
+                    known.insert(divergence.signature.clone());
+                }
                 let e = signatures.entry(divergence.signature).or_insert((0, dir));
                 e.0 += 1;
             }
@@ -111,7 +116,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     let diverged: usize = signatures.values().map(|(n, _)| n).sum();
     if args.json {
-        let list: Vec<_> = signatures.iter().map(|(s, (n, p))| serde_json::json!({"signature": s, "inputs": n, "path": p})).collect();
+        let list: Vec<_> = signatures.iter().map(|(s, (n, p))| serde_json::json!({"signature": s, "inputs": n, "path": p, "known": known.contains(s)})).collect();
         println!("{}", serde_json::json!({"target": args.target.name(), "preset": preset.name(), "inputs": files.len(),
             "agreed": agreed, "diverged": diverged, "undecodable": undecodable, "state_unavailable": unavailable,
             "unreadable": unreadable, "findings": list}));
@@ -119,10 +124,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         println!("{}: {} inputs: {agreed} agreed, {diverged} diverged, {undecodable} undecodable, {unavailable} on unavailable states, {unreadable} unreadable",
             args.target, files.len());
         for (s, (n, p)) in &signatures {
-            println!("  {s}  ({n} inputs)  {}", p.display());
+            let tag = if known.contains(s) { "  [known upstream hazard]" } else { "" };
+            println!("  {s}  ({n} inputs)  {}{tag}", p.display());
         }
     }
-    Ok(if signatures.is_empty() { 0 } else { 1 })
+    Ok(if signatures.keys().all(|s| known.contains(s)) { 0 } else { 1 })
 }
 
 #[derive(Args)]
@@ -250,9 +256,18 @@ pub fn triage(args: TriageArgs) -> Result<i32> {
     if args.json {
         println!("{}", serde_json::json!({"groups": groups, "errors": errors}));
     } else {
-        println!("{} signatures, {} findings", groups.len(), groups.iter().map(|g| g.count).sum::<usize>());
-        for g in &groups {
+        let (new, known): (Vec<_>, Vec<_>) = groups.iter().partition(|g| g.known.is_none());
+        let count = |gs: &[&replay::TriageGroup]| gs.iter().map(|g| g.count).sum::<usize>();
+        println!("{} new signature(s), {} finding(s); {} known upstream hazard(s), {} finding(s)", new.len(), count(&new), known.len(), count(&known));
+        for g in &new {
             println!("{:>4}  {}\n      {}", g.count, g.signature, g.replay);
+        }
+        if !known.is_empty() {
+            println!("known upstream hazards (reproduced on purpose; see finding.json `known`):");
+            for g in &known {
+                let reference = g.known.as_ref().map(|k| k.reference.as_str()).unwrap_or_default();
+                println!("{:>4}  {}\n      {}\n      upstream: {reference}", g.count, g.signature, g.replay);
+            }
         }
         for e in &errors {
             eprintln!("error: {e}");

@@ -139,12 +139,16 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         b
     });
     let on_finding = |f: &NewFinding| {
-        let line = format!("NEW FINDING after {:.1}s: {} -> {}\nASSERTION FAILED: diverge/{}", f.after_secs, f.signature, f.path.display(), f.signature);
+        let line = match &f.known {
+            // Known upstream hazards are shown, counted apart, and not an engine crash.
+            Some(hazard) => format!("KNOWN HAZARD after {:.1}s: {} ({hazard}) -> {}", f.after_secs, f.signature, f.path.display()),
+            None => format!("NEW FINDING after {:.1}s: {} -> {}\nASSERTION FAILED: diverge/{}", f.after_secs, f.signature, f.path.display(), f.signature),
+        };
         match &bar {
             Some(b) => b.println(line),
             None => eprintln!("{line}"),
         }
-        if args.stop_on_finding.as_deref().is_some_and(|p| f.signature.contains(p)) {
+        if f.known.is_none() && args.stop_on_finding.as_deref().is_some_and(|p| f.signature.contains(p)) {
             stop.store(true, Ordering::SeqCst);
         }
     };
@@ -184,7 +188,8 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     }
     let elapsed = result.context("a finding could not be written; the campaign stopped")?;
     let reports: Vec<TargetReport> = states.iter().map(|s| s.report(preset.name(), elapsed)).collect();
-    let total_findings: usize = reports.iter().map(|r| r.findings.len()).sum();
+    let total_findings: usize = reports.iter().map(|r| r.findings.iter().filter(|f| f.known.is_none()).count()).sum();
+    let known_findings: usize = reports.iter().map(|r| r.findings.iter().filter(|f| f.known.is_some()).count()).sum();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports }))?);
     } else {
@@ -199,10 +204,11 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         println!("exec/s: executions over the campaign's wall time; worker-s: worker time the target had (targets share the workers equally)");
         for r in &reports {
             for f in &r.findings {
-                println!("  {}  {}", f.signature, f.path.display());
+                let tag = if f.known.is_some() { "  [known upstream hazard]" } else { "" };
+                println!("  {}  {}{tag}", f.signature, f.path.display());
             }
         }
-        println!("{} finding(s) in {}; {:.0} s", total_findings, args.findings.display(), elapsed.as_secs_f64());
+        println!("{} new finding(s), {} known upstream hazard(s) in {}; {:.0} s", total_findings, known_findings, args.findings.display(), elapsed.as_secs_f64());
     }
     Ok(if total_findings > 0 { 1 } else { 0 })
 }

@@ -13,6 +13,7 @@ pub mod invariants;
 
 use dkg_types::input::{decode_packet_case, decode_sequence_case, ResolvedStep};
 use dkg_types::{BlsMode, DkgError, DkgImpl, NodeState};
+use std::collections::BTreeSet;
 
 /// The two DKG targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,7 +57,7 @@ pub enum Verdict {
     Ok(Box<NodeState>),
     /// Rejected.
     Err(DkgError),
-    /// Panicked (a finding by itself: implementations must not panic).
+    /// Panicked (a finding by itself, even in both: implementations must not panic).
     Crash(String),
 }
 
@@ -71,15 +72,30 @@ impl Verdict {
     }
 }
 
-/// A disagreement (or an invariant violation) with its stable signature.
+/// A disagreement, an invariant violation or a known hazard, with its stable signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence {
-    /// `<target>: <implA>-vs-<implB>: <kindA>/<kindB>` or `<target>: <impl>: invariant/<name>`.
+    /// `<target>: <implA>-vs-<implB>: <kindA>/<kindB>`, `<target>: <implA>+<implB>: <kind>/<kind>`
+    /// (both alike, never agreeing: [`crate::policy::signature`]) or
+    /// `<target>: <impl>: invariant/<name>`.
     pub signature: String,
     /// Index of the step where it happened.
     pub step: usize,
+    /// Each implementation's verdict kind at that step, in comparison order.
+    pub kinds: Vec<(String, String)>,
     /// Human detail (verdicts, first differing field).
     pub detail: String,
+    /// The upstream hazard both implementations reproduce, when that is what this is.
+    pub known: Option<crate::policy::KnownHazard>,
+}
+
+/// A step whose difference an allowlist entry masked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Masked {
+    /// Allowlist entry name.
+    pub entry: &'static str,
+    /// Step index.
+    pub step: usize,
 }
 
 /// The result of one input.
@@ -90,14 +106,15 @@ pub enum DkgOutcome {
         /// Each step's agreed kind (`Ok` or an error kind).
         kinds: Vec<String>,
     },
-    /// They differed in a way the allowlist explains; comparison stopped there.
+    /// They agreed on every step but the masked ones, each an exact allowlisted difference; every
+    /// step was compared.
     Allowed {
-        /// Allowlist entry name.
-        entry: &'static str,
-        /// Step index.
-        step: usize,
+        /// The masked steps.
+        masked: Vec<Masked>,
+        /// Each step's kind: the agreed one, or `allowed:<entry>`.
+        kinds: Vec<String>,
     },
-    /// A finding.
+    /// A finding: the first new divergence, else the first known hazard.
     Diverge(Divergence),
 }
 
@@ -107,6 +124,20 @@ impl DkgOutcome {
         match self {
             DkgOutcome::Diverge(d) => Some(&d.signature),
             _ => None,
+        }
+    }
+}
+
+impl Verdict {
+    /// The verdict as the equivalence policy sees it: `Deadlock` and `NilDereference` are known
+    /// upstream hazards ([`crate::policy::KNOWN_HAZARDS`]), never agreement.
+    pub fn class(&self) -> crate::policy::Class<'static> {
+        use crate::policy::Class;
+        match self {
+            Verdict::Ok(_) => Class::Accepted,
+            Verdict::Err(e) if crate::policy::known_hazard(e.kind()).is_some() => Class::Known(e.kind()),
+            Verdict::Err(e) => Class::Rejected(e.kind()),
+            Verdict::Crash(_) => Class::Crash,
         }
     }
 }
@@ -171,11 +202,32 @@ pub fn first_difference(a: &NodeState, b: &NodeState) -> Option<&'static str> {
     None
 }
 
-/// Runs both implementations over resolved steps from `start` and compares them step by step.
+/// Whether two nodes are equal once the seen-set entries in `unmarked` (packets one side did not
+/// mark seen at an allowlisted step) are ignored.
+fn same_node(x: &NodeState, y: &NodeState, unmarked: &BTreeSet<String>) -> bool {
+    if unmarked.is_empty() || x.seen.len().abs_diff(y.seen.len()) > unmarked.len() {
+        return x == y;
+    }
+    let (mut x, mut y) = (x.clone(), y.clone());
+    x.seen.extend(unmarked.iter().cloned());
+    y.seen.extend(unmarked.iter().cloned());
+    x == y
+}
+
+/// Runs both implementations over resolved steps from `start` and compares every step under the
+/// one policy ([`crate::policy`]): an allowlisted difference masks that step only and comparison
+/// goes on; a known hazard reproduced by both is remembered and comparison goes on (a later new
+/// divergence takes precedence, so a known hazard never hides a new bug); anything else is the
+/// finding.
 pub fn compare(target: DkgTarget, start: &NodeState, steps: &[ResolvedStep], config: &DkgConfig, a: &dyn DkgImpl, b: &dyn DkgImpl) -> DkgOutcome {
+    use crate::policy::{self, Judgement};
+    let strictness = if config.strict { crate::target::Strictness::Reason } else { crate::target::Strictness::Outcome };
     let mut na = start.clone();
     let mut nb = start.clone();
     let mut kinds = Vec::with_capacity(steps.len());
+    let mut masked = Vec::new();
+    let mut unmarked = BTreeSet::new();
+    let mut first_known: Option<Divergence> = None;
     for (i, step) in steps.iter().enumerate() {
         let va = run_step(a, &na, step, config.mode);
         let vb = run_step(b, &nb, step, config.mode);
@@ -184,34 +236,58 @@ pub fn compare(target: DkgTarget, start: &NodeState, steps: &[ResolvedStep], con
                 return DkgOutcome::Diverge(Divergence {
                     signature: format!("{}: {}: invariant/{}", target.name(), imp.name(), name),
                     step: i,
+                    kinds: vec![(imp.name().to_string(), v.kind())],
                     detail: format!("{v:?}"),
+                    known: None,
                 });
             }
         }
-        let (ka, kb) = (va.kind(), vb.kind());
-        let agree = match (&va, &vb) {
-            (Verdict::Ok(x), Verdict::Ok(y)) => x == y,
-            (Verdict::Err(x), Verdict::Err(y)) => !config.strict || x.kind() == y.kind(),
-            _ => false,
-        };
-        if !agree {
-            if let Some(entry) = allowlist::find(step, &na, &va, &vb) {
-                return DkgOutcome::Allowed { entry: entry.name, step: i };
+        let (ca, cb) = (va.class(), vb.class());
+        let same = || matches!((&va, &vb), (Verdict::Ok(x), Verdict::Ok(y)) if same_node(x, y, &unmarked));
+        let (judgement, remember) = {
+            let ctx = allowlist::Context { step, drand_before: &na, spec_before: &nb, drand: &va, spec: &vb, unmarked: &unmarked };
+            let judgement = policy::judge(ca, cb, strictness, same, || allowlist::find(&ctx));
+            let mut remember = BTreeSet::new();
+            if let Judgement::Allowed(entry) = judgement {
+                (entry.after)(&ctx, &mut remember);
             }
-            let (ka, kb) = match (&va, &vb) {
-                (Verdict::Ok(x), Verdict::Ok(y)) => {
-                    let f = first_difference(x, y).unwrap_or("node.other");
-                    (format!("Ok({f})"), format!("Ok({f})"))
+            (judgement, remember)
+        };
+        match judgement {
+            Judgement::Agree => kinds.push(va.kind()),
+            Judgement::Allowed(entry) => {
+                unmarked.extend(remember);
+                masked.push(Masked { entry: entry.name, step: i });
+                kinds.push(format!("allowed:{}", entry.name));
+            }
+            Judgement::Differ => {
+                let (ka, kb) = match (&va, &vb) {
+                    (Verdict::Ok(x), Verdict::Ok(y)) => {
+                        let f = first_difference(x, y).unwrap_or("node.other");
+                        (format!("Ok({f})"), format!("Ok({f})"))
+                    }
+                    _ => (va.kind(), vb.kind()),
+                };
+                let known = match (ca, cb) {
+                    (policy::Class::Known(x), policy::Class::Known(y)) if x == y => policy::known_hazard(x),
+                    _ => None,
+                };
+                let divergence = Divergence {
+                    signature: policy::signature(target.name(), (a.name(), ca, &ka), (b.name(), cb, &kb)),
+                    step: i,
+                    kinds: vec![(a.name().to_string(), ka), (b.name().to_string(), kb)],
+                    detail: format!("step {i}: {}={va:?}\n{}={vb:?}", a.name(), b.name()),
+                    known,
+                };
+                if divergence.known.is_none() {
+                    return DkgOutcome::Diverge(divergence);
                 }
-                _ => (ka, kb),
-            };
-            return DkgOutcome::Diverge(Divergence {
-                signature: format!("{}: {}-vs-{}: {}/{}", target.name(), a.name(), b.name(), ka, kb),
-                step: i,
-                detail: format!("step {i}: {}={va:?}\n{}={vb:?}", a.name(), b.name()),
-            });
+                // Both reproduce the hazard as an error: the nodes stay as they were and the
+                // remaining steps are still compared.
+                kinds.push(va.kind());
+                first_known.get_or_insert(divergence);
+            }
         }
-        kinds.push(ka);
         if let Verdict::Ok(n) = va {
             na = *n;
         }
@@ -219,7 +295,11 @@ pub fn compare(target: DkgTarget, start: &NodeState, steps: &[ResolvedStep], con
             nb = *n;
         }
     }
-    DkgOutcome::Agree { kinds }
+    match first_known {
+        Some(d) => DkgOutcome::Diverge(d),
+        None if masked.is_empty() => DkgOutcome::Agree { kinds },
+        None => DkgOutcome::Allowed { masked, kinds },
+    }
 }
 
 /// `dkg_packet` on `data` with `config`.

@@ -55,6 +55,9 @@ pub struct NewFinding {
     pub path: PathBuf,
     /// Seconds since the campaign started.
     pub after_secs: f64,
+    /// The known upstream hazard's name, when it is one (not a new finding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
 }
 
 /// Live counters of one target.
@@ -168,10 +171,17 @@ impl Campaign<'_> {
             ts.undecodable.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        if let (Some(sig), Some((path, _))) = (outcome.signature(), written) {
+        if let (Outcome::Diverged { divergence, .. }, Some((path, _))) = (&outcome, written) {
+            let sig = &divergence.signature;
             let first = ts.signatures.lock().unwrap_or_else(|e| e.into_inner()).insert(sig.to_string());
             if first {
-                let f = NewFinding { target: ts.target.name().to_string(), signature: sig.to_string(), path, after_secs: self.start.elapsed().as_secs_f64() };
+                let f = NewFinding {
+                    target: ts.target.name().to_string(),
+                    signature: sig.to_string(),
+                    path,
+                    after_secs: self.start.elapsed().as_secs_f64(),
+                    known: divergence.known.as_ref().map(|k| k.hazard.clone()),
+                };
                 (self.on_finding)(&f);
                 ts.findings.lock().unwrap_or_else(|e| e.into_inner()).push(f);
             }
