@@ -30,6 +30,7 @@
 //! `Group.GetGenesisSeed()` deriving a seed for a group that has none (the group's seed is taken
 //! as given), and BN254 keys.
 
+pub mod bls;
 pub mod process;
 pub mod state_machine;
 pub mod util;

@@ -7,10 +7,12 @@
 //! Where dkg.md is silent the spec chooses the plain reading and the differential allowlist
 //! records the known differences from Go (see `differential/src/dkg/allowlist.rs`).
 
+pub mod bls;
 pub mod edges;
 pub mod rules;
 
-use dkg_types::bls::{self, BlsMode, Scheme};
+use dkg_types::bls::{sign, BlsMode, Scheme};
+use crate::bls::{core_verify, PublicKey};
 use dkg_types::model::*;
 use dkg_types::signing::{message_for_signing, terms_from_state};
 use dkg_types::{DkgError, DkgImpl, GoTime, StepResult};
@@ -149,9 +151,10 @@ fn transition(base: &DbState, me: &Participant, packet: &Packet, sender: &str, n
 /// and the signature checked with the key listed there (the node's scheme: keys on G1).
 fn signature_ok(meta: &GossipMetadata, packet: &Packet, next: &DbState, mode: BlsMode) -> Result<(), DkgError> {
     let signer = next.remaining.iter().chain(next.joining.iter()).find(|p| p.address == meta.address).ok_or(DkgError::NoSuchParticipant)?;
-    let key = bls::PublicKey::decode(Scheme::KeysOnG1, &signer.key).ok_or(DkgError::InvalidSenderKey)?;
+    // KeyValidate and CoreVerify as the model reads them (crate::bls: compressed only, no identity key).
+    let key = PublicKey::key_validate(Scheme::KeysOnG1, &signer.key).ok_or(DkgError::InvalidSenderKey)?;
     let msg = message_for_signing(&meta.beacon_id, Some(packet), &terms_from_state(next));
-    if bls::verify(mode, Scheme::KeysOnG1, &key, &msg, &meta.signature) {
+    if core_verify(mode, Scheme::KeysOnG1, &key, &msg, &meta.signature) {
         Ok(())
     } else {
         Err(DkgError::BadSignature)
@@ -198,7 +201,7 @@ const KICKOFF_SECONDS: i64 = 5;
 
 fn gossip_own(out: &mut NodeState, after: &DbState, packet: Packet, mode: BlsMode) {
     let msg = message_for_signing(&out.beacon_id, Some(&packet), &terms_from_state(after));
-    out.seen.insert(hex::encode(bls::sign(mode, usize::from(out.me_key), &msg)));
+    out.seen.insert(hex::encode(sign(mode, usize::from(out.me_key), &msg)));
 }
 
 fn local_proposal(base: &DbState, me: &Participant, terms: &ProposalTerms, now: GoTime, mode: BlsMode) -> Result<DbState, DkgError> {
