@@ -2,7 +2,13 @@
 //! (dkg.md §2 state machine and receive pipeline, §3 stored state and base-state selection) as
 //! data: the edge table is a table ([`edges::EDGES`]), the validation rules are ordered lists of
 //! named predicates ([`rules`]), base-state selection is one function ([`base_state`]). It shares
-//! only types, signed bytes and BLS with `dkg-drand` (through `dkg-types`), never logic.
+//! only types, signed bytes and BLS plumbing (DSTs, test keys) with `dkg-drand` (through
+//! `dkg-types`), never logic: keys and signatures are decoded here ([`bls`]) as the model reads
+//! dkg.md, which is silent on encodings and the identity point. The reading taken is IETF BLS as
+//! Ethereum uses it (draft-irtf-cfrg-bls-signature-05 `KeyValidate`/`CoreVerify`): compressed
+//! 48/96-byte encodings only, the identity key rejected (`ErrInvalidKeyScheme` for a joiner,
+//! `InvalidSenderKey` for a sender). drand's Go stack accepts the identity key; the differential
+//! reports that (`corpora/regressions/dkg_packet/identity-key-joiner.bin`).
 //!
 //! Where dkg.md is silent the spec chooses the plain reading and the differential allowlist
 //! records the known differences from Go (see `differential/src/dkg/allowlist.rs`).
