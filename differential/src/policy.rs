@@ -103,6 +103,10 @@ pub const KNOWN_HAZARDS: &[(&str, &str)] = &[
         "drand/drand@f45e7e04 internal/dkg: a nil pointer dereference that gRPC recovery turns into an error (state_machine.go DBState.Proposed/Aborted/Executing read Leader.Address unguarded; validateReshareForRemainers reads FinalGroup.Nodes of a Left state reached from Proposed, dkg.md §4.3; process.go BroadcastDKG reads packet.Dkg.Metadata)",
     ),
     (
+        "IdentityKeyAccepted",
+        "drand/drand@f45e7e04 go.mod pins drand/kyber-bls12381 v0.3.4 (kilic/bls12-381 v0.1.0): kyber_g1.go UnmarshalBinary -> kilic g1.go FromCompressed decodes 0xc0||0^47 to the identity and accepts it; kyber sign/bls Verify (bls.go) has no identity check and the kilic pairing engine skips zero points, so an identity key verifies the identity signature on every message (state_machine.go validateJoinerSignatures, actions_signing.go verifyMessage). The model rejects the identity (IETF KeyValidate)",
+    ),
+    (
         "Deadlock",
         "drand/drand@f45e7e04 internal/dkg/process.go: Process.Packet holds d.lock and BroadcastDKG locks it again, so any dkg gossip packet with inner metadata blocks forever (dkg.md §4.3)",
     ),

@@ -1,6 +1,11 @@
 //! A deterministic smoke run of both DKG targets: mutations of the scenario inputs and random
 //! bytes, in AssumeValid mode (for depth) and strict comparison. Every outcome must be agreement
-//! or an allowlisted difference: any divergence here is a finding to triage.
+//! or an allowlisted difference: any divergence here is a finding to triage. One exception, by
+//! design (issue 12 item 3, docs/architecture.md "DKG: who decodes keys and signatures"): the
+//! `identity-key-joiner` regression is among the mutated seeds, and drand's Go stack accepts an
+//! identity key that the model rejects, so mutations of it diverge as `<drand kind>/InvalidKeyScheme`
+//! (`Ok` when the rest of the proposal is valid, a later check's error otherwise). Those, and only
+//! those (see [`identity_key_decoding`]), are tallied as `decoding:identity-key`.
 
 use diverge::dkg::{run_dkg_packet_with, run_dkg_sequence_with, DkgConfig, DkgOutcome};
 use dkg_types::input::{encode_packet_case, encode_sequence_case};
@@ -40,7 +45,8 @@ fn tally(found: &mut BTreeMap<String, usize>, o: &DkgOutcome) {
     let key = match o {
         DkgOutcome::Agree { .. } => "agree".to_owned(),
         DkgOutcome::Allowed { masked, .. } => format!("allowed:{}", masked.iter().map(|m| m.entry).collect::<Vec<_>>().join("+")),
-        DkgOutcome::Diverge(d) if d.known.is_some() => format!("known:{}", d.signature),
+        // Known upstream hazards are findings, counted apart (policy::KNOWN_HAZARDS).
+        DkgOutcome::Diverge(d) if d.known.is_some() => format!("known:{}:{}", d.known.as_ref().map(|k| k.hazard.as_str()).unwrap_or(""), d.signature),
         DkgOutcome::Diverge(d) => d.signature.clone(),
     };
     *found.entry(key).or_default() += 1;
@@ -72,6 +78,8 @@ fn default_builds_only_agree_or_differ_as_allowlisted() {
     let unexplained: Vec<_> = found.keys().filter(|k| *k != "agree" && !k.starts_with("allowed:") && !k.starts_with("known:")).collect();
     assert!(unexplained.is_empty(), "unexplained divergences: {unexplained:?}");
     assert!(found.get("agree").copied().unwrap_or(0) > 1000);
+    // The identity-key-joiner seed's mutations do reach the decoding difference, marked known.
+    assert!(found.keys().any(|k| k.starts_with("known:IdentityKeyAccepted:")), "{found:#?}");
 }
 
 /// The smoke run alone finds each re-injected bug (a divergence outside the allowlist).

@@ -10,6 +10,7 @@
 
 pub mod allowlist;
 pub mod invariants;
+pub mod known;
 
 use dkg_types::input::{decode_packet_case, decode_sequence_case, ResolvedStep};
 use dkg_types::{BlsMode, DkgError, DkgImpl, NodeState};
@@ -268,9 +269,11 @@ pub fn compare(target: DkgTarget, start: &NodeState, steps: &[ResolvedStep], con
                     }
                     _ => (va.kind(), vb.kind()),
                 };
-                let known = match (ca, cb) {
-                    (policy::Class::Known(x), policy::Class::Known(y)) if x == y => policy::known_hazard(x),
-                    _ => None,
+                // Known: the same hazard in both (the nodes stay as they were and the comparison
+                // goes on), or a known upstream divergence (the nodes now differ: it ends here).
+                let (known, goes_on) = match (ca, cb) {
+                    (policy::Class::Known(x), policy::Class::Known(y)) if x == y => (policy::known_hazard(x), true),
+                    _ => (known::find(step, &va, &vb).and_then(|e| policy::known_hazard(e.hazard)), false),
                 };
                 let divergence = Divergence {
                     signature: policy::signature(target.name(), (a.name(), ca, &ka), (b.name(), cb, &kb)),
@@ -281,6 +284,9 @@ pub fn compare(target: DkgTarget, start: &NodeState, steps: &[ResolvedStep], con
                 };
                 if divergence.known.is_none() {
                     return DkgOutcome::Diverge(divergence);
+                }
+                if !goes_on {
+                    return DkgOutcome::Diverge(first_known.unwrap_or(divergence));
                 }
                 // Both reproduce the hazard as an error: the nodes stay as they were and the
                 // remaining steps are still compared.

@@ -23,6 +23,13 @@
 //!   code is therefore modelled with the pre-1343 comparison (`pre1318` implies `pre1343`).
 //! - `Process.Packet` holds `d.lock` (deferred unlock) and `BroadcastDKG` locks it again: any `dkg`
 //!   gossip packet with inner metadata deadlocks (by reading; modelled as `Deadlock`).
+//! - Keys and signatures are decoded by this crate ([`bls`]) as the Go stack drand's `go.mod` pins
+//!   does (kyber v1.3.2 `sign/bls`, kyber-bls12381 v0.3.4, kilic bls12-381 v0.1.0), not by a
+//!   decoder shared with `dkg-spec`: only compressed 48/96-byte encodings, and the point at
+//!   infinity (`0xc0 00…`) decodes to the identity and is **accepted** (`validateJoinerSignatures`,
+//!   `internal/dkg/state_machine.go:768-779`, and `verifyMessage`,
+//!   `internal/dkg/actions_signing.go:65-76`, never reject it; an identity key verifies the
+//!   identity signature on every message).
 //!
 //! Not modelled: networking (gossip delivery, whose errors make `Initial`/`Resharing` return an
 //! error after the state was saved), the v1→v2 key migration of `StartProposal`, `executeDKG`
@@ -30,6 +37,7 @@
 //! `Group.GetGenesisSeed()` deriving a seed for a group that has none (the group's seed is taken
 //! as given), and BN254 keys.
 
+pub mod bls;
 pub mod process;
 pub mod state_machine;
 pub mod util;

@@ -10,6 +10,7 @@
 
 use crate::state_machine::{self as sm, Ctx, TERMINAL_STATES};
 use crate::util::{concat, non_empty, without};
+use crate::bls::{self as kyber_bls, PublicKey};
 use dkg_types::bls::{self, BlsMode, Scheme};
 use dkg_types::model::*;
 use dkg_types::signing::{message_for_signing, terms_from_state};
@@ -86,9 +87,11 @@ fn reshare_epoch(base: &DbState) -> u32 {
 fn verify_message(meta: &GossipMetadata, packet: Option<&Packet>, terms: &ProposalTerms, mode: BlsMode) -> Result<(), DkgError> {
     let participants = concat(&[&terms.remaining, &terms.joining]);
     let p = participants.iter().find(|p| p.address == meta.address).ok_or(DkgError::NoSuchParticipant)?;
-    let key = bls::PublicKey::decode(Scheme::KeysOnG1, &p.key).ok_or(DkgError::InvalidSenderKey)?;
+    // actions_signing.go:65-69: `KeyGroup.Point().UnmarshalBinary(p.Key)` (kilic: identity
+    // accepted, exact length), then kyber `Verify` (crate::bls).
+    let key = PublicKey::unmarshal(Scheme::KeysOnG1, &p.key).map_err(|_| DkgError::InvalidSenderKey)?;
     let msg = message_for_signing(&meta.beacon_id, packet, terms);
-    if bls::verify(mode, Scheme::KeysOnG1, &key, &msg, &meta.signature) {
+    if kyber_bls::verify(mode, Scheme::KeysOnG1, &key, &msg, &meta.signature) {
         Ok(())
     } else {
         Err(DkgError::BadSignature)

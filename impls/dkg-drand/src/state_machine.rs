@@ -341,7 +341,7 @@ fn validate_for_all_dkgs(current: &DbState, terms: &ProposalTerms, now: GoTime, 
         return Err(DkgError::InvalidScheme);
     }
     for p in &terms.joining {
-        if !bls::valid_identity(mode, &terms.scheme_id, &p.address, &p.key, &p.signature) {
+        if !crate::bls::valid_identity(mode, &terms.scheme_id, &p.address, &p.key, &p.signature) {
             return Err(DkgError::InvalidKeyScheme);
         }
     }

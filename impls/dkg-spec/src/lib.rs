@@ -2,15 +2,23 @@
 //! (dkg.md §2 state machine and receive pipeline, §3 stored state and base-state selection) as
 //! data: the edge table is a table ([`edges::EDGES`]), the validation rules are ordered lists of
 //! named predicates ([`rules`]), base-state selection is one function ([`base_state`]). It shares
-//! only types, signed bytes and BLS with `dkg-drand` (through `dkg-types`), never logic.
+//! only types, signed bytes and BLS plumbing (DSTs, test keys) with `dkg-drand` (through
+//! `dkg-types`), never logic: keys and signatures are decoded here ([`bls`]) as the model reads
+//! dkg.md, which is silent on encodings and the identity point. The reading taken is IETF BLS as
+//! Ethereum uses it (draft-irtf-cfrg-bls-signature-05 `KeyValidate`/`CoreVerify`): compressed
+//! 48/96-byte encodings only, the identity key rejected (`ErrInvalidKeyScheme` for a joiner,
+//! `InvalidSenderKey` for a sender). drand's Go stack accepts the identity key; the differential
+//! reports that (`corpora/regressions/dkg_packet/identity-key-joiner.bin`).
 //!
 //! Where dkg.md is silent the spec chooses the plain reading and the differential allowlist
 //! records the known differences from Go (see `differential/src/dkg/allowlist.rs`).
 
+pub mod bls;
 pub mod edges;
 pub mod rules;
 
-use dkg_types::bls::{self, BlsMode, Scheme};
+use dkg_types::bls::{sign, BlsMode, Scheme};
+use crate::bls::{core_verify, PublicKey};
 use dkg_types::model::*;
 use dkg_types::signing::{message_for_signing, terms_from_state};
 use dkg_types::{DkgError, DkgImpl, GoTime, StepResult};
@@ -149,9 +157,10 @@ fn transition(base: &DbState, me: &Participant, packet: &Packet, sender: &str, n
 /// and the signature checked with the key listed there (the node's scheme: keys on G1).
 fn signature_ok(meta: &GossipMetadata, packet: &Packet, next: &DbState, mode: BlsMode) -> Result<(), DkgError> {
     let signer = next.remaining.iter().chain(next.joining.iter()).find(|p| p.address == meta.address).ok_or(DkgError::NoSuchParticipant)?;
-    let key = bls::PublicKey::decode(Scheme::KeysOnG1, &signer.key).ok_or(DkgError::InvalidSenderKey)?;
+    // KeyValidate and CoreVerify as the model reads them (crate::bls: compressed only, no identity key).
+    let key = PublicKey::key_validate(Scheme::KeysOnG1, &signer.key).ok_or(DkgError::InvalidSenderKey)?;
     let msg = message_for_signing(&meta.beacon_id, Some(packet), &terms_from_state(next));
-    if bls::verify(mode, Scheme::KeysOnG1, &key, &msg, &meta.signature) {
+    if core_verify(mode, Scheme::KeysOnG1, &key, &msg, &meta.signature) {
         Ok(())
     } else {
         Err(DkgError::BadSignature)
@@ -198,7 +207,7 @@ const KICKOFF_SECONDS: i64 = 5;
 
 fn gossip_own(out: &mut NodeState, after: &DbState, packet: Packet, mode: BlsMode) {
     let msg = message_for_signing(&out.beacon_id, Some(&packet), &terms_from_state(after));
-    out.seen.insert(hex::encode(bls::sign(mode, usize::from(out.me_key), &msg)));
+    out.seen.insert(hex::encode(sign(mode, usize::from(out.me_key), &msg)));
 }
 
 fn local_proposal(base: &DbState, me: &Participant, terms: &ProposalTerms, now: GoTime, mode: BlsMode) -> Result<DbState, DkgError> {

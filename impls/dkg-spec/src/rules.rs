@@ -93,7 +93,7 @@ pub const VALIDATE_PROPOSAL: &[Rule<ProposalCheck>] = &[
     Rule {
         name: "every joiner has a valid identity and PoP",
         applies: always,
-        violated: |c| !c.terms.joining.iter().all(|p| bls::valid_identity(c.mode, &c.terms.scheme_id, &p.address, &p.key, &p.signature)),
+        violated: |c| !c.terms.joining.iter().all(|p| crate::bls::valid_identity(c.mode, &c.terms.scheme_id, &p.address, &p.key, &p.signature)),
         error: |_| DkgError::InvalidKeyScheme,
     },
     Rule { name: "timeout not before now", applies: always, violated: |c| GoTime::as_time(c.terms.timeout.as_ref()) < c.now, error: |_| DkgError::TimeoutReached },

@@ -14,14 +14,19 @@
 //! Verified against real drand signatures (tests/drand_beacons.rs: League of Entropy beacons for
 //! `pedersen-bls-chained`, `pedersen-bls-unchained` and `bls-unchained-on-g1`).
 //!
-//! Key unmarshalling uses blst `key_validate` (on curve, in subgroup, not the identity); whether
-//! kyber accepts the identity point is UNVERIFIED.
+//! Byte plumbing only: the scheme table, the DSTs, the PoP message layout, the deterministic test
+//! keys and their signatures. Decoding and verifying keys and signatures (which encodings, the
+//! identity point, subgroup checks) is logic under test and lives in each implementation:
+//! `dkg_drand::bls` decodes as kyber-bls12381 v0.3.4 / kilic bls12-381 v0.1.0 (what drand's
+//! go.mod pins) do, `dkg_spec::bls` as the model reads dkg.md (IETF `KeyValidate`, compressed
+//! only). Sharing a decoder hid two real differences (docs/architecture.md, "DKG: who decodes
+//! keys and signatures").
 //!
-//! [`BlsMode::AssumeValid`] skips only the signature decoding and pairing check; key decoding and
-//! every lookup still happen.
+//! [`BlsMode::AssumeValid`] makes each implementation skip only the signature decoding and
+//! pairing check; key decoding and every lookup still happen.
 
 use blake2::{Blake2b512, Digest};
-use blst::{min_pk, min_sig, BLST_ERROR};
+use blst::min_pk;
 use std::sync::OnceLock;
 
 /// DST of the G2 hash-to-curve (`BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_`).
@@ -72,77 +77,43 @@ pub fn scheme_from_name(name: &str) -> Option<Scheme> {
     }
 }
 
-/// A decoded public key of some scheme.
-#[derive(Clone, Debug)]
-pub enum PublicKey {
-    /// A G1 key.
-    G1(min_pk::PublicKey),
-    /// A G2 key.
-    G2(min_sig::PublicKey),
-}
+/// Length of a compressed G1 point (a `pedersen-bls-*` key, a `*-on-g1` signature), bytes.
+pub const G1_COMPRESSED_LEN: usize = 48;
+/// Length of a compressed G2 point (a `pedersen-bls-*` signature, a `*-on-g1` key), bytes.
+pub const G2_COMPRESSED_LEN: usize = 96;
 
-impl PublicKey {
-    /// `KeyGroup.Point().UnmarshalBinary(bytes)`: `None` when the bytes are not a valid key.
-    pub fn decode(scheme: Scheme, bytes: &[u8]) -> Option<PublicKey> {
-        match scheme {
-            Scheme::KeysOnG1 => min_pk::PublicKey::key_validate(bytes).ok().map(PublicKey::G1),
-            Scheme::SigsOnG1Rfc9380 | Scheme::SigsOnG1Swapped => {
-                min_sig::PublicKey::key_validate(bytes).ok().map(PublicKey::G2)
-            }
+impl Scheme {
+    /// The hash-to-curve DST of the scheme's signatures (`crypto/schemes.go` at f45e7e04:
+    /// `NewBLS12381SuiteWithDST` of each constructor): [`DST_G2`] for the keys-on-G1 schemes and
+    /// for the deprecated `bls-unchained-on-g1` (which hashes to G1 under the G2 DST),
+    /// [`DST_G1`] for `bls-unchained-g1-rfc9380`. `None` for BN254 (not modelled).
+    pub fn signature_dst(self) -> Option<&'static [u8]> {
+        match self {
+            Scheme::KeysOnG1 | Scheme::SigsOnG1Swapped => Some(DST_G2),
+            Scheme::SigsOnG1Rfc9380 => Some(DST_G1),
             Scheme::Bn254 => None,
         }
     }
-
-    /// `Point.MarshalBinary()`: the compressed encoding.
-    pub fn to_compressed(&self) -> Vec<u8> {
-        match self {
-            PublicKey::G1(k) => k.compress().to_vec(),
-            PublicKey::G2(k) => k.compress().to_vec(),
-        }
-    }
 }
 
-/// `AuthScheme.Verify(key, msg, sig)`: `true` when the signature verifies. In AssumeValid mode
-/// always `true` (the key is already decoded by the caller).
-pub fn verify(mode: BlsMode, scheme: Scheme, key: &PublicKey, msg: &[u8], sig: &[u8]) -> bool {
-    if mode == BlsMode::AssumeValid {
-        return true;
-    }
-    match (scheme, key) {
-        (Scheme::KeysOnG1, PublicKey::G1(k)) => match min_pk::Signature::from_bytes(sig) {
-            Ok(s) => s.verify(true, msg, DST_G2, &[], k, false) == BLST_ERROR::BLST_SUCCESS,
-            Err(_) => false,
-        },
-        (Scheme::SigsOnG1Rfc9380, PublicKey::G2(k)) | (Scheme::SigsOnG1Swapped, PublicKey::G2(k)) => {
-            let dst = if scheme == Scheme::SigsOnG1Rfc9380 { DST_G1 } else { DST_G2 };
-            match min_sig::Signature::from_bytes(sig) {
-                Ok(s) => s.verify(true, msg, dst, &[], k, false) == BLST_ERROR::BLST_SUCCESS,
-                Err(_) => false,
-            }
-        }
-        _ => false,
-    }
-}
-
-/// The PoP message `schemeName ‖ blake2b256(MarshalBinary(key))` (`Identity.ValidSignature`).
-pub fn pop_message(scheme_name: &str, key: &PublicKey) -> Vec<u8> {
+/// The PoP message `schemeName ‖ blake2b256(MarshalBinary(key))` (`common/key/keys.go`
+/// `Identity.Hash` and `Identity.ValidSignature`, lines 46-59 at f45e7e04). `compressed_key` is
+/// the key as the caller's decoder re-encodes it (`Point.MarshalBinary`, compressed); which bytes
+/// decode to a key is the caller's decision, never this crate's.
+pub fn pop_message(scheme_name: &str, compressed_key: &[u8]) -> Vec<u8> {
     let mut h = blake2::Blake2b::<blake2::digest::consts::U32>::new();
-    h.update(key.to_compressed());
+    h.update(compressed_key);
     let mut msg = scheme_name.as_bytes().to_vec();
     msg.extend_from_slice(&h.finalize());
     msg
 }
 
-/// `IdentityFromProto` + `ValidSignature` for one joiner under the proposal's scheme: the address
-/// must split as `host:port` ([`split_host_port`]), the key must decode, and the PoP must verify.
-/// `false` maps to `key.ErrInvalidKeyScheme`.
-pub fn valid_identity(mode: BlsMode, scheme_name: &str, address: &str, key: &[u8], pop: &[u8]) -> bool {
-    if split_host_port(address).is_none() {
-        return false;
-    }
-    let Some(scheme) = scheme_from_name(scheme_name) else { return false };
-    let Some(pk) = PublicKey::decode(scheme, key) else { return false };
-    verify(mode, scheme, &pk, &pop_message(scheme_name, &pk), pop)
+/// Test-input plumbing: the 192-byte uncompressed (ZCash `serialize`) re-encoding of a compressed
+/// 96-byte G2 signature, the same point in another encoding. `None` when `sig` is not a
+/// decodable compressed G2 point. Used to build inputs that re-encode an already-seen signature;
+/// no implementation decodes through it.
+pub fn uncompressed_g2_signature(sig: &[u8]) -> Option<Vec<u8>> {
+    min_pk::Signature::uncompress(sig).ok().map(|s| s.serialize().to_vec())
 }
 
 /// Go's `net.SplitHostPort`: `Some((host, port))` or `None` on "missing port", "too many colons",
@@ -200,8 +171,7 @@ fn make_key(index: usize) -> Option<TestKey> {
     let sk = min_pk::SecretKey::key_gen(&ikm, &[]).ok()?;
     let pk = sk.sk_to_pk();
     let letter = char::from(b'a'.checked_add(u8::try_from(index).ok()?)?);
-    let decoded = PublicKey::G1(pk);
-    let pop = sk.sign(&pop_message(DEFAULT_SCHEME, &decoded), DST_G2, &[]).compress().to_vec();
+    let pop = sk.sign(&pop_message(DEFAULT_SCHEME, &pk.compress()), DST_G2, &[]).compress().to_vec();
     Some(TestKey { sk, address: format!("node-{letter}.dkg.test:443"), public: pk.compress().to_vec(), pop })
 }
 
@@ -237,20 +207,46 @@ pub fn sign(mode: BlsMode, index: usize, msg: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use blst::BLST_ERROR;
+
+    fn verifies(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+        let pk = min_pk::PublicKey::key_validate(pk).unwrap();
+        min_pk::Signature::from_bytes(sig).unwrap().verify(true, msg, DST_G2, &[], &pk, false) == BLST_ERROR::BLST_SUCCESS
+    }
 
     #[test]
     fn test_keys_have_valid_pops_and_sign() {
         assert_eq!(test_keys().len(), TEST_KEYS);
         for k in test_keys() {
-            assert!(valid_identity(BlsMode::Real, DEFAULT_SCHEME, &k.address, &k.public, &k.pop));
+            assert_eq!(k.public.len(), G1_COMPRESSED_LEN);
+            assert_eq!(k.pop.len(), G2_COMPRESSED_LEN);
+            assert!(verifies(&k.public, &pop_message(DEFAULT_SCHEME, &k.public), &k.pop));
             // The PoP is bound to the scheme name.
-            assert!(!valid_identity(BlsMode::Real, "pedersen-bls-unchained", &k.address, &k.public, &k.pop));
+            assert!(!verifies(&k.public, &pop_message("pedersen-bls-unchained", &k.public), &k.pop));
         }
         let sig = sign(BlsMode::Real, 1, b"hello");
-        let pk = PublicKey::decode(Scheme::KeysOnG1, &test_keys()[1].public).unwrap();
-        assert!(verify(BlsMode::Real, Scheme::KeysOnG1, &pk, b"hello", &sig));
-        assert!(!verify(BlsMode::Real, Scheme::KeysOnG1, &pk, b"hellO", &sig));
-        assert!(verify(BlsMode::AssumeValid, Scheme::KeysOnG1, &pk, b"hellO", &sig));
+        assert!(verifies(&test_keys()[1].public, b"hello", &sig));
+        assert!(!verifies(&test_keys()[1].public, b"hellO", &sig));
+        assert_eq!(sign(BlsMode::AssumeValid, 1, b"hello").len(), G2_COMPRESSED_LEN);
+    }
+
+    #[test]
+    fn uncompressed_reencoding_is_the_same_point() {
+        let sig = sign(BlsMode::Real, 2, b"m");
+        let long = uncompressed_g2_signature(&sig).unwrap();
+        assert_eq!(long.len(), 2 * G2_COMPRESSED_LEN);
+        assert_eq!(long[0] & 0x80, 0, "uncompressed form has the compression flag clear");
+        assert_eq!(min_pk::Signature::deserialize(&long).unwrap().compress().to_vec(), sig);
+        assert_eq!(uncompressed_g2_signature(&long), None);
+        assert_eq!(uncompressed_g2_signature(&sig[1..]), None);
+    }
+
+    #[test]
+    fn dsts_follow_schemes_go() {
+        assert_eq!(Scheme::KeysOnG1.signature_dst(), Some(DST_G2));
+        assert_eq!(Scheme::SigsOnG1Swapped.signature_dst(), Some(DST_G2));
+        assert_eq!(Scheme::SigsOnG1Rfc9380.signature_dst(), Some(DST_G1));
+        assert_eq!(Scheme::Bn254.signature_dst(), None);
     }
 
     #[test]

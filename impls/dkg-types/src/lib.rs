@@ -1,6 +1,8 @@
 //! Shared types of Diverge's drand v2 DKG implementations: packets, terms, participants,
 //! statuses, stored node state, errors (drand's names), the signed-bytes encoding
-//! (`messageForSigning`), a BLS wrapper (blst, drand's DSTs), the state pool and the fuzz-input
+//! (`messageForSigning`), BLS plumbing (drand's scheme table and DSTs, the PoP message, test keys
+//! and signing; decoding and verifying keys and signatures is logic under test and lives in each
+//! implementation), the state pool and the fuzz-input
 //! encoding. Mirrors drand at f45e7e04 (`internal/dkg/*.go`, `protobuf/dkg/*.proto`). Never logic
 //! under test: the state machine lives in `dkg-drand` and `dkg-spec`.
 

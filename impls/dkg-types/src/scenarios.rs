@@ -3,7 +3,8 @@
 //! historical bugs of dkg.md §4. Seeds and regression files are generated from these, never
 //! hand-edited. Data only.
 
-use crate::bls::DEFAULT_SCHEME;
+use crate::bls::{uncompressed_g2_signature, BlsMode, DEFAULT_SCHEME, G1_COMPRESSED_LEN, G2_COMPRESSED_LEN};
+use crate::input::resolve_packet;
 use crate::input::{MetaInput, PacketCase, PacketInput, SequenceCase, SigSpec, Step};
 use crate::model::{Command, Group, Packet, Participant, ProposalTerms};
 use crate::pool::{self, participant, A, B, C, D, E, GENESIS, GENESIS_SEED, INTERIM_TIMEOUT, NOW0};
@@ -121,6 +122,57 @@ pub fn short_signature() -> PacketCase {
     PacketCase { pool: 3, now: NOW0, packet: p }
 }
 
+/// The compressed encoding of the point at infinity (`0xc0` then zeros) in `len` bytes.
+fn infinity(len: usize) -> Vec<u8> {
+    let mut b = vec![0u8; len];
+    if let Some(first) = b.first_mut() {
+        *first = 0xc0;
+    }
+    b
+}
+
+/// A participant whose key is the G1 identity (48 bytes `0xc0 00…`) and whose PoP is the G2
+/// identity (96 bytes `0xc0 00…`), at an address no test key uses.
+pub fn identity_participant() -> Participant {
+    Participant { address: "node-i.dkg.test:443".into(), key: infinity(G1_COMPRESSED_LEN), signature: infinity(G2_COMPRESSED_LEN) }
+}
+
+/// Fresh B receives A's (validly signed) epoch-1 proposal whose joiners are A, B, C and
+/// [`identity_participant`], threshold 3.
+pub fn identity_key_joiner() -> PacketCase {
+    let mut t = first_epoch_terms(&[A, B, C], 3);
+    t.joining.push(identity_participant());
+    PacketCase { pool: 0, now: NOW0, packet: signed(A, Packet::Proposal(t)) }
+}
+
+/// `p` with its metadata signature replaced by the uncompressed (192-byte) re-encoding of the
+/// signature `SignedBy` produces with real BLS (a proposal signs against its own terms, so the
+/// context does not matter). Unchanged when `p` is not a signed proposal.
+fn reencoded_uncompressed(p: &PacketInput) -> PacketInput {
+    let real = resolve_packet(p, &ProposalTerms::default(), BlsMode::Real);
+    let long = real.metadata.as_ref().and_then(|m| uncompressed_g2_signature(&m.signature));
+    let mut out = p.clone();
+    if let (Some(m), Some(long)) = (out.metadata.as_mut(), long) {
+        m.sig = SigSpec::Raw(long);
+    }
+    out
+}
+
+/// At B (Complete e1): A's e2 proposal (seen), A's abort, the same proposal with its signature
+/// re-encoded uncompressed, then the same proposal byte for byte.
+pub fn reencoded_seen_signature() -> SequenceCase {
+    let prop = signed(A, Packet::Proposal(reshare_terms(2, &[A, B, C], &[], &[], 2)));
+    SequenceCase {
+        pool: 1,
+        steps: vec![
+            pkt(0, prop.clone()),
+            pkt(10, signed(A, Packet::Abort("retry".into()))),
+            pkt(20, reencoded_uncompressed(&prop)),
+            pkt(30, prop),
+        ],
+    }
+}
+
 /// Regression inputs of the `dkg_sequence` target.
 pub fn sequence_regressions() -> Vec<Named<SequenceCase>> {
     vec![
@@ -138,6 +190,11 @@ pub fn sequence_regressions() -> Vec<Named<SequenceCase>> {
             name: "pr1318-abort-restart-3b",
             note: "dkg.md 4.1 variant 3b: after an aborted e2, a proposal at e3. Buggy base (Aborted e2) accepts and skips epoch 2; fixed (base Complete e1) returns ErrInvalidEpoch.",
             case: abort_restart_3b(),
+        },
+        Named {
+            name: "uncompressed-reencoded-seen-signature",
+            note: "issue 12 item 3 (decoding blind spot): A's e2 proposal is accepted and its signature marked seen, A aborts, then the same proposal arrives with the same signature point re-encoded uncompressed (192 bytes). SeenPackets is keyed by the signature bytes, so the copy is not recognised; Go decodes signatures with kilic FromCompressed (exactly 96 bytes) and the model accepts compressed only, so both reject it as a bad signature (the former shared blst from_bytes decoder accepted it in both, re-applying the proposal after the abort). The byte-identical copy that follows is ignored as seen.",
+            case: reencoded_seen_signature(),
         },
     ]
 }
@@ -159,6 +216,11 @@ pub fn packet_regressions() -> Vec<Named<PacketCase>> {
             name: "2b3b9b31-short-signature",
             note: "2b3b9b31 'fixed panic identified in fuzzing': the hex signature was sliced [0:8] for logging before any length check, so a signature under 4 bytes panicked; fixed: 'packet signature is too short'.",
             case: short_signature(),
+        },
+        Named {
+            name: "identity-key-joiner",
+            note: "issue 12 item 3 (decoding blind spot): an epoch-1 proposal at fresh B lists a joiner whose key is the compressed G1 identity (0xc0 00..) with the G2 identity as PoP. drand's stack (kilic FromCompressed, kyber sign/bls Verify at the pinned versions) decodes the identity and the pairing check of identity key and identity PoP holds, so the proposal is accepted; the model (IETF KeyValidate) rejects the key: ErrInvalidKeyScheme. The former shared decoder (blst key_validate) rejected it in both.",
+            case: identity_key_joiner(),
         },
     ]
 }

@@ -1,4 +1,5 @@
-//! Interop check of the BLS wrapper against real drand signatures: public League of Entropy
+//! Interop check of the drand port's kyber/kilic decoder and verifier (`dkg_drand::bls`) against
+//! real drand signatures: public League of Entropy
 //! beacons (the vectors drand's own `crypto/schemes_test.go` `TestVerifyBeacon` checks at
 //! f45e7e04). They are threshold signatures, but drand's `ThresholdScheme` and `AuthScheme` share
 //! the pairing suite and its DSTs, so verifying them shows our groups, DSTs and encodings match
@@ -7,7 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "test helpers outside #[test] fns: a failing test is the point")]
 
-use dkg_types::bls::{verify, BlsMode, PublicKey, Scheme};
+use dkg_drand::bls::{verify, PublicKey};
+use dkg_types::bls::{BlsMode, Scheme};
 use sha2::{Digest, Sha256};
 
 fn digest(prev: &str, round: u64) -> Vec<u8> {
@@ -18,7 +20,7 @@ fn digest(prev: &str, round: u64) -> Vec<u8> {
 }
 
 fn check(scheme: Scheme, pk: &str, sig: &str, prev: &str, round: u64) {
-    let key = PublicKey::decode(scheme, &hex::decode(pk).unwrap()).expect("key decodes");
+    let key = PublicKey::unmarshal(scheme, &hex::decode(pk).unwrap()).expect("key decodes");
     let sig = hex::decode(sig).unwrap();
     let msg = digest(prev, round);
     assert!(verify(BlsMode::Real, scheme, &key, &msg, &sig), "round {round}");
