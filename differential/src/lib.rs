@@ -17,3 +17,6 @@ pub mod harness;
 pub mod dkg;
 pub mod ssz_types;
 pub mod panics;
+pub mod supervisor;
+#[cfg(feature = "fault-injection")]
+pub mod faults;

@@ -4,7 +4,9 @@ mod bench;
 mod corpus;
 mod findings;
 mod fuzz;
+mod isolated;
 mod vectors;
+mod worker;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -153,6 +155,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A worker process of `fuzz`, `run` and `replay` (internal: started by them).
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        /// The worker spec, JSON.
+        spec: String,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -167,6 +175,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Replay(args) => findings::replay(args),
         Command::Minimize(args) => findings::minimize(args),
         Command::Triage(args) => findings::triage(args),
+        Command::Worker { spec } => Ok(worker::run(&spec)),
         Command::List { json } => {
             let impls = implementation_names();
             let targets: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
