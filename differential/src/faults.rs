@@ -1,8 +1,9 @@
 //! Test-only fault injection (cargo feature `fault-injection`, never in a normal build): every
 //! registered phase0 implementation is wrapped in [`Faulty`], which misbehaves on `voluntary_exit`
 //! inputs whose `exit.epoch` carries [`MAGIC`]: the fault in bits 8..16, the implementations it
-//! hits in bits 0..8 (1 = `spec`, 2 = `fast`, 3 = both). Any other input runs the implementation
-//! unchanged. `tests/isolation.rs` drives `diverge fuzz`, `run` and `replay` with them.
+//! hits in bits 0..8 (1 = `spec`, 2 = `fast`, 3 = both), and whose `validator_index` is
+//! `epoch ^ CHECK` (so a fuzzer's mutant of a fault input, which changes one of the two, is no
+//! fault). Any other input runs the implementation unchanged. `tests/isolation.rs` drives `diverge fuzz`, `run` and `replay` with them.
 
 use diverge_types::*;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use std::time::Duration;
 /// High 32 bits of a faulting `exit.epoch`.
 pub const MAGIC: u64 = 0xFA17_D1FE_0000_0000;
 const MAGIC_MASK: u64 = 0xFFFF_FFFF_0000_0000;
+/// `validator_index` of a fault input is `epoch ^ CHECK`.
+pub const CHECK: u64 = 0x5EED_CAFE_F00D_0B0E;
 
 /// What a faulting implementation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,11 +64,13 @@ pub fn epoch(fault: Fault, implementations: &[&str]) -> u64 {
 
 /// A `voluntary_exit` input (selector 0) that triggers `fault` in `implementations`.
 pub fn input(fault: Fault, implementations: &[&str]) -> Vec<u8> {
-    let exit = SignedVoluntaryExit { message: VoluntaryExit { epoch: epoch(fault, implementations), validator_index: 0 }, signature: Default::default() };
+    let epoch = epoch(fault, implementations);
+    let exit = SignedVoluntaryExit { message: VoluntaryExit { epoch, validator_index: epoch ^ CHECK }, signature: Default::default() };
     crate::target::encode::<MinimalSpec>(0, &Operation::VoluntaryExit(exit)).1
 }
 
 #[inline(never)]
+#[allow(unconditional_recursion, reason = "the stack overflow is the fault injected")]
 fn recurse(depth: u64) -> u64 {
     let frame = std::hint::black_box([depth; 64]);
     let below = recurse(std::hint::black_box(depth.wrapping_add(1)));
@@ -117,7 +122,7 @@ impl<E: EthSpec, I: Phase0Impl<E>> Phase0Impl<E> for Faulty<I> {
     fn apply(&self, state: &mut Self::State, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject> {
         if let Operation::VoluntaryExit(exit) = op {
             let e = exit.message.epoch;
-            if e & MAGIC_MASK == MAGIC && e & bit(self.0.name()) != 0 {
+            if e & MAGIC_MASK == MAGIC && exit.message.validator_index == e ^ CHECK && e & bit(self.0.name()) != 0 {
                 if let Some(fault) = Fault::from_code((e >> 8) & 0xFF) {
                     commit(fault, self.0.name())?;
                 }

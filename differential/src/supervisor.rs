@@ -745,14 +745,7 @@ impl Worker {
             self.last_phase = phase;
             self.phase_since = now;
         }
-        let stuck = phase.1 && now.duration_since(self.phase_since) > limits.timeout;
-        // A stopped worker that does not exit within the timeout (plus a grace second) is killed.
-        let stop_overdue = self.stopping_since.is_some_and(|s| now.duration_since(s) > limits.timeout + Duration::from_secs(1));
-        if stuck || stop_overdue {
-            self.kill();
-            output.extend(self.finish_output());
-            return Ok(if stuck { self.death(Cause::Timeout) } else { Poll::Finished });
-        }
+        // Memory first: a worker both over the limit and slow is slow because of its memory.
         if limits.rss_limit_mb > 0 {
             if let Some(rss_mb) = rss_mb(self.child.id()) {
                 if rss_mb > limits.rss_limit_mb {
@@ -761,6 +754,14 @@ impl Worker {
                     return Ok(self.death(Cause::RssLimit { rss_mb, limit_mb: limits.rss_limit_mb }));
                 }
             }
+        }
+        let stuck = phase.1 && now.duration_since(self.phase_since) > limits.timeout;
+        // A stopped worker that does not exit within the timeout (plus a grace second) is killed.
+        let stop_overdue = self.stopping_since.is_some_and(|s| now.duration_since(s) > limits.timeout + Duration::from_secs(1));
+        if stuck || stop_overdue {
+            self.kill();
+            output.extend(self.finish_output());
+            return Ok(if stuck { self.death(Cause::Timeout) } else { Poll::Finished });
         }
         Ok(Poll::Running)
     }

@@ -167,6 +167,8 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     // Per target: findings reported (first of each signature), restarts.
     let mut findings: Vec<Vec<NewFinding>> = vec![Vec::new(); targets.len()];
     let mut restarts: Vec<u64> = vec![0; targets.len()];
+    // Restarts after a worker died outside any input (e.g. killed from outside between inputs).
+    let mut idle_restarts = 0u64;
     let mut fatal: Vec<String> = Vec::new();
     let index_of = |t: Target| targets.iter().position(|x| *x == t);
     let report_finding = |findings: &mut Vec<Vec<NewFinding>>, t: usize, signature: String, path: PathBuf| {
@@ -264,6 +266,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 }
                 Poll::DiedIdle(m) => {
                     seat.idle_deaths += 1;
+                    idle_restarts += 1;
                     say(format!("worker {w} died before running an input ({m}); restarting"));
                     if seat.idle_deaths > 3 {
                         failure.get_or_insert(format!("worker {w} keeps dying at start-up ({m})"));
@@ -308,7 +311,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         let execs: u64 = now.iter().flatten().map(|c| c.execs).sum();
         let corpus: u64 = seed_counts.iter().sum::<u64>() + now.iter().flatten().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>();
         let found: usize = findings.iter().map(Vec::len).sum();
-        let msg = format!("{execs} execs, {:.0} exec/s, corpus {corpus}, findings {found}, restarts {}", execs as f64 / elapsed, restarts.iter().sum::<u64>());
+        let msg = format!("{execs} execs, {:.0} exec/s, corpus {corpus}, findings {found}, restarts {}", execs as f64 / elapsed, restarts.iter().sum::<u64>() + idle_restarts);
         match &bar {
             Some(b) => {
                 b.set_message(msg);
@@ -350,7 +353,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         })
         .collect();
     let total_findings: usize = reports.iter().map(|r| r.findings.len()).sum();
-    let total_restarts: u64 = restarts.iter().sum();
+    let total_restarts: u64 = restarts.iter().sum::<u64>() + idle_restarts;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports, "restarts": total_restarts }))?);
     } else {

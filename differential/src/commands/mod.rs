@@ -135,8 +135,9 @@ enum Command {
     /// Run input files (or directories of them) through every implementation once; write a finding
     /// for each new divergence signature before reporting it.
     Run(findings::RunArgs),
-    /// Reproduce a finding (its directory or finding.json), or run one raw input file, in this
-    /// process: prints every verdict and the divergence. Exit 1 when the input diverges.
+    /// Reproduce a finding (its directory or finding.json), or run one raw input file, in a
+    /// worker process (a crash, hang or memory blow-up is then the verdict): prints every verdict
+    /// and the divergence. Exit 1 when the input diverges.
     Replay(findings::ReplayArgs),
     /// Fuzz targets with the built-in multi-core loop: mutate the seed corpora, run every input
     /// through every implementation, write each new divergence before reporting it, keep going.
