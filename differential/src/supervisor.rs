@@ -30,7 +30,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::Receiver;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -140,7 +140,7 @@ impl Slot {
     }
 
     fn word(&self, offset: usize) -> &AtomicU64 {
-        debug_assert!(offset % 8 == 0 && offset + 8 <= HEADER && self.map.len() >= SLOT_LEN);
+        debug_assert!(offset & 7 == 0 && offset + 8 <= HEADER && self.map.len() >= SLOT_LEN);
         // SAFETY: `offset` is 8-aligned within the page-aligned mapping and below `HEADER`, so
         // the pointer is valid and aligned for an `AtomicU64` for the lifetime of `self`; the
         // mapping's bytes are only ever accessed as atomics at these offsets.
@@ -695,10 +695,7 @@ impl Worker {
 
     /// The next line the worker printed, waiting at most `wait`.
     pub fn line(&self, wait: Duration) -> Option<String> {
-        match self.lines.recv_timeout(wait) {
-            Ok(l) => Some(l),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.lines.recv_timeout(wait).ok()
     }
 
     /// Every line printed so far, without waiting.
