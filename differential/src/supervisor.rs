@@ -139,6 +139,14 @@ impl Slot {
         &self.path
     }
 
+    /// `word += 1` for a word only this process writes: a load and a store, no locked
+    /// read-modify-write on the hot path.
+    #[inline]
+    fn bump(&self, offset: usize, order: Ordering) {
+        let w = self.word(offset);
+        w.store(w.load(Ordering::Relaxed).wrapping_add(1), order);
+    }
+
     fn word(&self, offset: usize) -> &AtomicU64 {
         debug_assert!(offset & 7 == 0 && offset + 8 <= HEADER && self.map.len() >= SLOT_LEN);
         // SAFETY: `offset` is 8-aligned within the page-aligned mapping and below `HEADER`, so
@@ -165,9 +173,9 @@ impl Slot {
         let index = Target::ALL.iter().position(|t| *t == target).unwrap_or(0);
         self.word(TARGET).store(index as u64, Ordering::Relaxed);
         self.word(IMPL_LEN).store(0, Ordering::Relaxed);
-        self.word(SEQ).fetch_add(1, Ordering::Relaxed);
+        self.bump(SEQ, Ordering::Relaxed);
         self.word(ACTIVE).store(1, Ordering::Relaxed);
-        self.word(PHASE).fetch_add(1, Ordering::Release);
+        self.bump(PHASE, Ordering::Release);
     }
 
     /// Records that the current input finished.
@@ -175,7 +183,7 @@ impl Slot {
     pub fn end_input(&self) {
         self.word(ACTIVE).store(0, Ordering::Relaxed);
         self.word(IMPL_LEN).store(0, Ordering::Relaxed);
-        self.word(PHASE).fetch_add(1, Ordering::Release);
+        self.bump(PHASE, Ordering::Release);
     }
 
     /// Records that implementation `name` starts executing.
@@ -186,14 +194,14 @@ impl Slot {
         // thread, read by the supervisor once the worker is dead or stuck.
         unsafe { std::ptr::copy_nonoverlapping(name.as_ptr(), self.base.add(IMPL_NAME), len) };
         self.word(IMPL_LEN).store(len as u64, Ordering::Relaxed);
-        self.word(PHASE).fetch_add(1, Ordering::Release);
+        self.bump(PHASE, Ordering::Release);
     }
 
     /// Records that the executing implementation returned.
     #[inline]
     pub fn leave(&self) {
         self.word(IMPL_LEN).store(0, Ordering::Relaxed);
-        self.word(PHASE).fetch_add(1, Ordering::Release);
+        self.bump(PHASE, Ordering::Release);
     }
 
     /// The phase counter and whether an input is executing.
@@ -800,13 +808,17 @@ pub fn rss_mb(pid: u32) -> Option<u64> {
     Some(kb / 1024)
 }
 
-/// A fresh private directory for a campaign's slot files: `<tmp>/diverge-<pid>-<nanos>`.
+/// A fresh private directory for a campaign's slot files: `/dev/shm/diverge-<pid>-<nanos>` (else
+/// under the temporary directory).
 ///
 /// # Errors
 /// The directory could not be created.
 pub fn slot_dir() -> std::io::Result<PathBuf> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("diverge-{}-{nanos}", std::process::id()));
+    // Memory-backed where there is one: a slot on a disk file system would be written back.
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    let dir = base.join(format!("diverge-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
