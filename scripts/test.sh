@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo test --locked --release --workspace
 
+# Crash isolation (issue 12 item 2): implementations that abort, overflow the stack, hang or blow up
+# their memory on magic inputs (test-only feature) cost diverge fuzz/run/replay a worker restart and
+# a finding, never the campaign.
+cargo test --locked --release -p diverge --features fault-injection --test isolation
+
 # drand DKG bugs (bugs.md B), forwarded by the diverge package to dkg-drand.
 for feature in pre1318 pre1343 short-signature-slice; do
   echo "== bug build: $feature"

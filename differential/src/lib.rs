@@ -18,3 +18,6 @@ pub mod dkg;
 pub mod ssz_types;
 pub mod panics;
 pub mod policy;
+pub mod supervisor;
+#[cfg(feature = "fault-injection")]
+pub mod faults;

@@ -12,8 +12,17 @@ pub trait Visitor<E: EthSpec> {
 
 /// Calls `visitor` with every registered implementation, in a fixed order.
 pub fn visit_implementations<E: EthSpec>(visitor: &mut impl Visitor<E>) {
-    visitor.visit(diverge_spec::SpecImpl);
-    visitor.visit(diverge_fast::FastImpl);
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        visitor.visit(diverge_spec::SpecImpl);
+        visitor.visit(diverge_fast::FastImpl);
+    }
+    // Test builds only: the same implementations, misbehaving on magic inputs (src/faults.rs).
+    #[cfg(feature = "fault-injection")]
+    {
+        visitor.visit(crate::faults::Faulty(diverge_spec::SpecImpl));
+        visitor.visit(crate::faults::Faulty(diverge_fast::FastImpl));
+    }
 }
 
 /// What the spec-vector runner needs of an implementation, object-safe. Blanket-implemented for

@@ -167,7 +167,8 @@ pub fn replay(spec: &ReplaySpec) -> Result<ReplayReport, ReplayError> {
     Ok(report)
 }
 
-fn same_verdicts(a: &[RecordedVerdict], b: &[RecordedVerdict]) -> bool {
+/// Same verdicts, versions aside (they may differ between the recording and the replaying build).
+pub fn same_verdicts(a: &[RecordedVerdict], b: &[RecordedVerdict]) -> bool {
     // Versions may differ between the recording and the replaying build; the verdicts may not.
     let key = |v: &RecordedVerdict| (v.implementation.clone(), v.kind.clone(), v.reason.clone(), v.message.clone(), v.post_root.clone());
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| key(x) == key(y))

@@ -215,7 +215,9 @@ impl<E: EthSpec> Runner<E> {
             .iter()
             .map(|imp| {
                 let start = Instant::now();
+                crate::supervisor::enter(imp.name());
                 let result = crate::panics::catch(|| imp.execute(id, &decoded.operation, self.config.bls));
+                crate::supervisor::leave();
                 let verdict = match result {
                     _ if start.elapsed() > self.config.timeout => Verdict::Timeout,
                     Ok(Ok(post)) => Verdict::Valid(Box::new(post)),

@@ -107,6 +107,12 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     let config = RunnerConfig { bls: args.bls.into(), ..RunnerConfig::default() };
     let session = Session::new(preset, &default_pool_dir(preset), config).context("loading the state pool")?;
     let scratch = std::env::temp_dir().join(format!("diverge-bench-{}", std::process::id()));
+    // The record-keeping a `diverge fuzz` worker does for its supervisor (the input copied into
+    // a shared slot, implementation steps marked) is measured with the rest.
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let slot_dir = diverge::supervisor::slot_dir().context("creating the bench's slot directory")?;
+    let slot = diverge::supervisor::Slot::create(&slot_dir.join("bench.slot")).context("creating the bench's worker slot")?;
+    diverge::supervisor::install(slot);
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().context("starting the bench thread")?;
     let seeds: Vec<Vec<Vec<u8>>> = targets.iter().map(|&t| fuzz::load_seeds(&default_corpus_dir(preset, t)).0).collect();
     let rounds = args.rounds.max(1);
@@ -124,6 +130,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         eprintln!();
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    let _ = std::fs::remove_dir_all(&slot_dir);
     let rows: Vec<Row> = targets
         .iter()
         .zip(samples)

@@ -3,12 +3,13 @@
 use super::{parse_target, BlsArg, OnePreset, StrictnessArg};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use super::isolated::{Answer, Isolated};
 use diverge::findings::FindingStore;
 use diverge::replay::{self, ReplayReport, ReplaySpec};
-use diverge::runner::RunnerConfig;
-use diverge::session::{default_pool_dir, Outcome, Session};
-use diverge::target::Target;
-use diverge_types::Preset;
+use diverge::session::default_pool_dir;
+use diverge::supervisor::{DeathRecorder, Limits, WorkerMode, WorkerSpec};
+use diverge::target::{Strictness, Target};
+use diverge_types::{BlsMode, Preset};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,9 +34,14 @@ pub struct RunArgs {
     /// Where findings are written.
     #[arg(long, value_name = "DIR", default_value = "findings")]
     findings: PathBuf,
-    /// Per-implementation time budget per input, seconds; slower is a `timeout` verdict.
+    /// Per-implementation time budget per input, seconds: the worker process is killed past it
+    /// and the input's verdict is `timeout`.
     #[arg(long, default_value_t = 20)]
     timeout: u64,
+    /// Resident memory limit of the worker process, MB (0: none): past it the worker is killed
+    /// and the input's verdict is `rss-limit`.
+    #[arg(long, default_value_t = 2048)]
+    rss_limit_mb: u64,
     /// Print one JSON document at the end.
     #[arg(long)]
     json: bool,
@@ -63,18 +69,56 @@ fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The worker spec and recorder of an isolated `run`/`replay`.
+#[allow(clippy::too_many_arguments)]
+fn isolated(preset: Preset, pool: PathBuf, bls: BlsMode, strictness: Option<Strictness>, timeout: u64, rss_limit_mb: u64, findings: PathBuf, engine: &str) -> Result<Isolated> {
+    check_pool(&pool)?;
+    let spec = WorkerSpec {
+        slot: PathBuf::new(),
+        preset: preset.name().to_string(),
+        pool: pool.clone(),
+        bls: bls.name().to_string(),
+        strictness,
+        timeout_ms: timeout.saturating_mul(1000),
+        findings: findings.clone(),
+        engine: engine.to_string(),
+        mode: WorkerMode::Exec,
+    };
+    let limits = Limits { timeout: Duration::from_secs(timeout), rss_limit_mb };
+    let recorder = DeathRecorder { store: FindingStore { root: findings }, preset, bls, strictness, pool_dir: pool, engine: engine.to_string() };
+    Isolated::new(spec, limits, recorder)
+}
+
+/// Fails early, with the reason, when the pool's manifest is unusable (the worker would only
+/// say it could not start).
+pub fn check_pool(pool: &Path) -> Result<()> {
+    let path = pool.join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("state pool manifest {}: cannot read (build the pool with `diverge corpus build --preset <preset>`; the minimal one is shipped)", path.display()))?;
+    serde_json::from_str::<diverge::pool::Manifest>(&text).with_context(|| format!("state pool manifest {}: malformed", path.display()))?;
+    Ok(())
+}
+
 pub fn run(args: RunArgs) -> Result<i32> {
     let preset: Preset = args.preset.into();
     let pool = args.pool.unwrap_or_else(|| default_pool_dir(preset));
-    let config = RunnerConfig { bls: args.bls.into(), timeout: Duration::from_secs(args.timeout), strictness: args.strictness.map(Into::into) };
-    let session = Session::new(preset, &pool, config)?;
     let inputs = if args.inputs.is_empty() { vec![diverge::session::default_corpus_dir(preset, args.target)] } else { args.inputs };
     let files = input_files(&inputs)?;
-    let store = FindingStore { root: args.findings.clone() };
-    let (mut agreed, mut undecodable, mut unavailable, mut unreadable) = (0usize, 0usize, 0usize, 0usize);
-    let mut signatures: BTreeMap<String, (usize, PathBuf)> = BTreeMap::new();
+    let mut worker = isolated(preset, pool, args.bls.into(), args.strictness.map(Into::into), args.timeout, args.rss_limit_mb, args.findings.clone(), "diverge-run")?;
+    let (mut agreed, mut undecodable, mut unavailable, mut unreadable, mut died) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    // Signature -> (inputs, finding directory, the process-level verdict of a dead worker).
+    let mut signatures: BTreeMap<String, (usize, PathBuf, Option<String>)> = BTreeMap::new();
     // Signatures of known upstream hazards: reported, counted apart, not a failure.
     let mut known = std::collections::BTreeSet::new();
+    let announce = |line: String| {
+        // The finding is on disk (fsynced) before this line is printed; with --json, stdout
+        // holds the JSON document alone.
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     for file in &files {
         let data = match std::fs::read(file) {
             Ok(d) => d,
@@ -84,48 +128,63 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 continue;
             }
         };
-        let (outcome, written) = session
-            .run_and_record(args.target, &data, &store, "diverge-run")
-            .with_context(|| format!("writing the finding for {}", file.display()))?;
-        match outcome {
-            Outcome::Agreed { .. } => agreed += 1,
-            Outcome::Undecodable(_) => undecodable += 1,
-            Outcome::StateUnavailable(reason) => {
-                eprintln!("warning: {}: {reason}", file.display());
-                unavailable += 1;
-            }
-            Outcome::Diverged { divergence, .. } => {
+        let answer = worker.exec(args.target, &data, true).with_context(|| format!("running {}", file.display()))?;
+        match answer {
+            Answer::Died(death, written) => {
+                died += 1;
                 let dir = written.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
+                let verdict = format!("{} in {}", death.cause.describe(), death.implementation);
                 if written.as_ref().is_some_and(|(_, new)| *new) {
-                    // The finding is on disk (fsynced) before this line is printed; with --json,
-                    // stdout holds the JSON document alone.
-                    let line = format!("NEW FINDING {} -> {} (input {})", divergence.signature, dir.display(), file.display());
-                    if args.json {
-                        eprintln!("{line}");
-                    } else {
-                        println!("{line}");
-                    }
+                    announce(format!("NEW FINDING {} -> {} (input {}; {verdict})", death.signature(), dir.display(), file.display()));
                 }
-                if divergence.known.is_some() {
-                    known.insert(divergence.signature.clone());
-                }
-                let e = signatures.entry(divergence.signature).or_insert((0, dir));
+                let e = signatures.entry(death.signature()).or_insert((0, dir, Some(verdict)));
                 e.0 += 1;
             }
+            Answer::Ran(r) => match (r.status.as_str(), r.divergence) {
+                (_, Some(divergence)) => {
+                    let dir = r.written.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
+                    if r.written.as_ref().is_some_and(|(_, new)| *new) {
+                        announce(format!("NEW FINDING {} -> {} (input {})", divergence.signature, dir.display(), file.display()));
+                    }
+                    if divergence.known.is_some() {
+                        known.insert(divergence.signature.clone());
+                    }
+                    let e = signatures.entry(divergence.signature).or_insert((0, dir, None));
+                    e.0 += 1;
+                }
+                ("agreed", None) => agreed += 1,
+                ("undecodable", None) => undecodable += 1,
+                (_, None) => {
+                    eprintln!("warning: {}: {}", file.display(), r.detail.unwrap_or_default());
+                    unavailable += 1;
+                }
+            },
         }
     }
-    let diverged: usize = signatures.values().map(|(n, _)| n).sum();
+    let diverged: usize = signatures.values().map(|(n, _, _)| n).sum::<usize>() - died;
     if args.json {
-        let list: Vec<_> = signatures.iter().map(|(s, (n, p))| serde_json::json!({"signature": s, "inputs": n, "path": p, "known": known.contains(s)})).collect();
+        let list: Vec<_> = signatures
+            .iter()
+            .map(|(s, (n, p, v))| {
+                let mut j = serde_json::json!({"signature": s, "inputs": n, "path": p, "known": known.contains(s)});
+                if let Some(v) = v {
+                    j["verdict"] = serde_json::json!(v);
+                }
+                j
+            })
+            .collect();
         println!("{}", serde_json::json!({"target": args.target.name(), "preset": preset.name(), "inputs": files.len(),
-            "agreed": agreed, "diverged": diverged, "undecodable": undecodable, "state_unavailable": unavailable,
-            "unreadable": unreadable, "findings": list}));
+            "agreed": agreed, "diverged": diverged, "crashed": died, "undecodable": undecodable, "state_unavailable": unavailable,
+            "unreadable": unreadable, "restarts": worker.restarts, "findings": list}));
     } else {
-        println!("{}: {} inputs: {agreed} agreed, {diverged} diverged, {undecodable} undecodable, {unavailable} on unavailable states, {unreadable} unreadable",
+        println!("{}: {} inputs: {agreed} agreed, {diverged} diverged, {died} killed their worker (crash, timeout or rss-limit), {undecodable} undecodable, {unavailable} on unavailable states, {unreadable} unreadable",
             args.target, files.len());
-        for (s, (n, p)) in &signatures {
+        for (s, (n, p, v)) in &signatures {
             let tag = if known.contains(s) { "  [known upstream hazard]" } else { "" };
-            println!("  {s}  ({n} inputs)  {}{tag}", p.display());
+            match v {
+                Some(v) => println!("  {s}  ({n} inputs; {v})  {}", p.display()),
+                None => println!("  {s}  ({n} inputs)  {}{tag}", p.display()),
+            }
         }
     }
     Ok(if signatures.keys().all(|s| known.contains(s)) { 0 } else { 1 })
@@ -150,6 +209,12 @@ pub struct ReplayArgs {
     /// Pool of a raw input (default corpora/states/<preset>).
     #[arg(long, value_name = "DIR")]
     pool: Option<PathBuf>,
+    /// Per-implementation time budget, seconds: the worker process is killed past it (`timeout`).
+    #[arg(long, default_value_t = 20)]
+    timeout: u64,
+    /// Resident memory limit of the worker process, MB (0: none; past it: `rss-limit`).
+    #[arg(long, default_value_t = 2048)]
+    rss_limit_mb: u64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -196,6 +261,9 @@ fn print_report(r: &ReplayReport) {
         if !d.majority.is_empty() {
             println!("  majority: {}", d.majority.join(", "));
         }
+        if let Some(k) = &d.known {
+            println!("  known upstream hazard {}: {}", k.hazard, k.reference);
+        }
         if let Some(diff) = &d.diff {
             println!("  first difference: {diff}");
         }
@@ -207,9 +275,52 @@ fn print_report(r: &ReplayReport) {
     }
 }
 
+
+/// Runs the spec's input in a worker process: a crash, hang or memory blow-up is the verdict
+/// (`crash: signal 6 (SIGABRT)`, `timeout`, `rss-limit`) instead of the end of `diverge replay`.
+fn replay_isolated(spec: &ReplaySpec, timeout: u64, rss_limit_mb: u64) -> Result<ReplayReport> {
+    let scratch = std::env::temp_dir().join(format!("diverge-replay-{}", std::process::id()));
+    let mut worker = isolated(spec.preset, spec.pool_dir.clone(), spec.bls, Some(spec.strictness), timeout, rss_limit_mb, scratch.clone(), "diverge-replay")?;
+    let answer = worker.exec(spec.target, &spec.input, false);
+    let state_of = |d: &diverge::supervisor::Death| worker.recorder().state(d);
+    let mut report = ReplayReport {
+        target: spec.target.name().to_string(),
+        preset: spec.preset.name().to_string(),
+        bls: spec.bls.name().to_string(),
+        status: String::new(),
+        detail: None,
+        state: None,
+        verdicts: Vec::new(),
+        divergence: None,
+        reproduced: None,
+    };
+    match answer? {
+        Answer::Ran(r) => {
+            report.status = r.status;
+            report.detail = r.detail;
+            report.state = r.state;
+            report.verdicts = r.verdicts;
+            report.divergence = r.divergence;
+        }
+        Answer::Died(death, _) => {
+            report.status = "diverged".into();
+            report.detail = Some(format!("the worker process died: {} while {} was executing", death.cause.describe(), death.implementation));
+            report.state = Some(state_of(&death));
+            report.verdicts = vec![death.verdict()];
+            report.divergence = Some(death.divergence());
+        }
+    }
+    drop(worker);
+    let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(recorded) = &spec.recorded {
+        report.reproduced = Some(report.divergence.as_ref().map(|d| &d.signature) == Some(&recorded.signature) && replay::same_verdicts(&recorded.verdicts, &report.verdicts));
+    }
+    Ok(report)
+}
+
 pub fn replay(args: ReplayArgs) -> Result<i32> {
     let spec = spec_from(&args.path, args.target, args.preset, args.bls, args.strictness, args.pool)?;
-    let report = replay::replay(&spec)?;
+    let report = replay_isolated(&spec, args.timeout, args.rss_limit_mb)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

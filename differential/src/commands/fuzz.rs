@@ -4,11 +4,11 @@ use super::{parse_target, BlsArg, OnePreset};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use diverge::findings::FindingStore;
-use diverge::fuzz::{self, mutate::Havoc, FuzzConfig, NewFinding, TargetReport, TargetState};
-use diverge::runner::RunnerConfig;
-use diverge::session::{default_corpus_dir, default_pool_dir, Session};
+use diverge::fuzz::{self, NewFinding, TargetReport};
+use diverge::session::{default_corpus_dir, default_pool_dir};
+use diverge::supervisor::{self, DeathRecorder, FuzzTarget, FuzzWork, Limits, Poll, Slot, Worker, WorkerFinding, WorkerMode, WorkerSpec};
 use diverge::target::Target;
-use diverge_types::Preset;
+use diverge_types::{BlsMode, Preset};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ pub struct FuzzArgs {
     /// Stop each target after this many executions.
     #[arg(long)]
     max_execs: Option<u64>,
-    /// Worker threads (default: all cores).
+    /// Worker processes (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
     /// Seed corpus: a directory of inputs for one target, or a directory holding one directory per
@@ -55,9 +55,15 @@ pub struct FuzzArgs {
     /// Save inputs that reached a new behaviour here (one directory per target).
     #[arg(long, value_name = "DIR")]
     save_corpus: Option<PathBuf>,
-    /// Per-implementation time budget per input, seconds.
+    /// Per-implementation time budget per input, seconds: a worker executing one implementation
+    /// (or the harness) longer is killed, the input written as a `timeout` finding, the worker
+    /// restarted.
     #[arg(long, default_value_t = 20)]
     timeout: u64,
+    /// Resident memory limit per worker process, MB (0: none), like libFuzzer's: a worker above it
+    /// is killed, the input written as an `rss-limit` finding, the worker restarted.
+    #[arg(long, default_value_t = 2048)]
+    rss_limit_mb: u64,
     /// Stop the campaign once a finding is on disk: the first one, or with a PATTERN the first
     /// whose signature contains it (CI: prove a bug build's divergence is found, then stop).
     #[arg(long, value_name = "PATTERN", num_args = 0..=1, default_missing_value = "")]
@@ -81,6 +87,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// One worker of the campaign, as the supervisor tracks it.
+struct Seat {
+    /// The running process (`None` once finished or between a death and its restart).
+    worker: Option<Worker>,
+    /// Incarnations started so far.
+    incarnation: u64,
+    /// Consecutive deaths outside any input (start-up): past 3 the campaign stops.
+    idle_deaths: u32,
+    finished: bool,
+}
+
 pub fn run(args: FuzzArgs) -> Result<i32> {
     let preset: Preset = args.preset.into();
     let targets: Vec<Target> = if args.all { Target::ALL.to_vec() } else { args.targets.clone() };
@@ -92,10 +109,11 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         }
     };
     let pool = args.pool.clone().unwrap_or_else(|| default_pool_dir(preset));
-    let config = RunnerConfig { bls: args.bls.into(), timeout: Duration::from_secs(args.timeout), strictness: None };
-    let session = Session::new(preset, &pool, config).with_context(|| format!("loading the {preset} state pool"))?;
-
-    let mut states = Vec::new();
+    super::findings::check_pool(&pool).with_context(|| format!("loading the {preset} state pool"))?;
+    if targets.is_empty() {
+        bail!("no target");
+    }
+    let mut seed_counts = Vec::new();
     for &t in &targets {
         let dir = corpus_for(t);
         let (seeds, warnings) = fuzz::load_seeds(&dir);
@@ -105,22 +123,15 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         if seeds.is_empty() {
             eprintln!("warning: {t}: no seeds in {}; starting from an empty input", dir.display());
         }
-        states.push(TargetState::new(t, seeds));
+        seed_counts.push(seeds.len() as u64);
     }
-    if states.is_empty() {
-        bail!("no target");
-    }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let fuzz_config = FuzzConfig {
-        targets: targets.iter().map(|&t| (t, corpus_for(t))).collect(),
-        duration: args.duration,
-        max_execs: args.max_execs,
-        jobs,
-        seed: args.seed,
-        store: FindingStore { root: args.findings.clone() },
-        save_corpus: args.save_corpus.clone(),
-        engine: "diverge-fuzz".to_string(),
-    };
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let bls: BlsMode = args.bls.into();
+    let limits = Limits { timeout: Duration::from_secs(args.timeout), rss_limit_mb: args.rss_limit_mb };
+    let store = FindingStore { root: args.findings.clone() };
+    let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into() };
+    let exe = std::env::current_exe().context("locating the diverge binary for its workers")?;
+    let slot_dir = supervisor::slot_dir().context("creating the worker slot directory")?;
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -138,77 +149,245 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         b.set_style(ProgressStyle::with_template("{spinner} fuzz [{elapsed_precise}] {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
         b
     });
-    let on_finding = |f: &NewFinding| {
-        let line = match &f.known {
-            // Known upstream hazards are shown, counted apart, and not an engine crash.
+    let say = |line: String| match &bar {
+        Some(b) => b.println(line),
+        None => eprintln!("{line}"),
+    };
+    eprintln!(
+        "fuzz: {} target(s), preset {preset}, {jobs} worker process(es), bls {}, timeout {} s, rss limit {}, findings in {}",
+        targets.len(),
+        bls.name(),
+        args.timeout,
+        if args.rss_limit_mb == 0 { "none".to_string() } else { format!("{} MB", args.rss_limit_mb) },
+        args.findings.display()
+    );
+
+    let start = Instant::now();
+    let deadline = args.duration.map(|d| start + d);
+    // Per target: findings reported (first of each signature), restarts.
+    let mut findings: Vec<Vec<NewFinding>> = vec![Vec::new(); targets.len()];
+    let mut restarts: Vec<u64> = vec![0; targets.len()];
+    // Restarts after a worker died outside any input (e.g. killed from outside between inputs).
+    let mut idle_restarts = 0u64;
+    let mut fatal: Vec<String> = Vec::new();
+    let index_of = |t: Target| targets.iter().position(|x| *x == t);
+    let report_finding = |findings: &mut Vec<Vec<NewFinding>>, t: usize, signature: String, path: PathBuf, known: Option<String>| {
+        let Some(list) = findings.get_mut(t) else { return };
+        if list.iter().any(|f| f.signature == signature) {
+            return;
+        }
+        let f = NewFinding { target: targets[t].name().to_string(), signature, path, after_secs: start.elapsed().as_secs_f64(), known };
+        say(match &f.known {
+            // Known upstream hazards are shown, counted apart, and not a failure.
             Some(hazard) => format!("KNOWN HAZARD after {:.1}s: {} ({hazard}) -> {}", f.after_secs, f.signature, f.path.display()),
             None => format!("NEW FINDING after {:.1}s: {} -> {}\nASSERTION FAILED: diverge/{}", f.after_secs, f.signature, f.path.display(), f.signature),
-        };
-        match &bar {
-            Some(b) => b.println(line),
-            None => eprintln!("{line}"),
-        }
+        });
         if f.known.is_none() && args.stop_on_finding.as_deref().is_some_and(|p| f.signature.contains(p)) {
             stop.store(true, Ordering::SeqCst);
         }
+        list.push(f);
     };
-    eprintln!("fuzz: {} target(s), preset {preset}, {jobs} job(s), bls {}, findings in {}", states.len(), config.bls.name(), args.findings.display());
-    let start = Instant::now();
-    let done = AtomicBool::new(false);
-    let result = std::thread::scope(|scope| {
-        let worker = scope.spawn(|| {
-            let r = fuzz::fuzz(&fuzz_config, &session, &Havoc, &states, &stop, &on_finding);
-            done.store(true, Ordering::SeqCst);
-            r
-        });
-        let mut last_line = Instant::now();
-        while !done.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(200));
-            let elapsed = start.elapsed().as_secs_f64().max(1e-9);
-            let execs: u64 = states.iter().map(|s| s.execs.load(Ordering::Relaxed)).sum();
-            let corpus: usize = states.iter().map(|s| s.corpus.lock().map(|c| c.len()).unwrap_or(0)).sum();
-            let found: usize = states.iter().map(|s| s.findings.lock().map(|f| f.len()).unwrap_or(0)).sum();
-            let msg = format!("{execs} execs, {:.0} exec/s, corpus {corpus}, findings {found}", execs as f64 / elapsed);
-            match &bar {
-                Some(b) => {
-                    b.set_message(msg);
-                    b.tick();
+    let spec_for = |w: usize, incarnation: u64, slot: &Slot, fatal: &[String]| WorkerSpec {
+        slot: slot.path().to_path_buf(),
+        preset: preset.name().to_string(),
+        pool: pool.clone(),
+        bls: bls.name().to_string(),
+        strictness: None,
+        timeout_ms: args.timeout.saturating_mul(1000),
+        findings: args.findings.clone(),
+        engine: "diverge-fuzz".to_string(),
+        mode: WorkerMode::Fuzz(FuzzWork {
+            targets: targets.iter().map(|&t| FuzzTarget { target: t.name().to_string(), corpus: corpus_for(t), start: slot.counters(t) }).collect(),
+            // This worker's share of --max-execs per target.
+            max_execs: args.max_execs.map(|m| m / jobs as u64 + u64::from((w as u64) < m % jobs as u64)),
+            seed: supervisor::worker_seed(args.seed, w, incarnation),
+            worker: w,
+            workers: jobs,
+            fatal: fatal.to_vec(),
+            save_corpus: args.save_corpus.clone(),
+        }),
+    };
+    let mut seats: Vec<Seat> = Vec::new();
+    for w in 0..jobs {
+        let path = slot_dir.join(format!("worker-{w}.slot"));
+        let slot = Arc::new(Slot::create(&path).with_context(|| format!("creating {}", path.display()))?);
+        let worker = Worker::spawn(&exe, &spec_for(w, 0, &slot, &fatal), slot).context("starting a worker process")?;
+        seats.push(Seat { worker: Some(worker), incarnation: 0, idle_deaths: 0, finished: false });
+    }
+    // The last counters seen per worker (slots outlive their processes).
+    let counters = |seats: &[Seat], finals: &[Option<Arc<Slot>>]| -> Vec<Vec<supervisor::Counters>> {
+        seats
+            .iter()
+            .zip(finals)
+            .map(|(s, f)| {
+                let slot = s.worker.as_ref().map(Worker::slot).or(f.as_deref());
+                targets.iter().map(|&t| slot.map(|sl| sl.counters(t)).unwrap_or_default()).collect()
+            })
+            .collect()
+    };
+    // Slots of workers that are gone (finished), kept for their final counters.
+    let mut finals: Vec<Option<Arc<Slot>>> = (0..jobs).map(|_| None).collect();
+    let mut stopping = false;
+    let mut failure: Option<String> = None;
+    let mut last_line = Instant::now();
+    loop {
+        std::thread::sleep(supervisor::POLL);
+        if !stopping && (stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d)) {
+            stopping = true;
+            for seat in &mut seats {
+                if let Some(w) = seat.worker.as_mut() {
+                    w.stop();
                 }
-                None if last_line.elapsed() >= Duration::from_secs(10) => {
-                    eprintln!("fuzz: [{:.0}s] {msg}", elapsed);
-                    last_line = Instant::now();
-                }
-                None => {}
             }
         }
-        worker.join().unwrap_or_else(|_| Err(std::io::Error::other("fuzz worker panicked")))
-    });
+        for (w, seat) in seats.iter_mut().enumerate() {
+            let Some(worker) = seat.worker.as_mut() else { continue };
+            let mut lines = worker.drain();
+            let poll = worker.poll(&limits, &mut lines).context("watching a worker")?;
+            for line in lines {
+                match serde_json::from_str::<WorkerFinding>(&line) {
+                    Ok(wf) => {
+                        if let Some(t) = Target::from_name(&wf.finding.target).and_then(index_of) {
+                            report_finding(&mut findings, t, wf.finding.signature, wf.finding.path, wf.finding.known);
+                        }
+                    }
+                    Err(_) => say(format!("worker {w}: {line}")),
+                }
+            }
+            let died_on = match poll {
+                Poll::Running => continue,
+                Poll::Finished => {
+                    seat.finished = true;
+                    finals[w] = seat.worker.take().map(|w| w.into_slot());
+                    continue;
+                }
+                Poll::Failed(m) => {
+                    failure.get_or_insert(m);
+                    stop.store(true, Ordering::SeqCst);
+                    seat.finished = true;
+                    finals[w] = seat.worker.take().map(|w| w.into_slot());
+                    continue;
+                }
+                Poll::DiedIdle(m) => {
+                    seat.idle_deaths += 1;
+                    idle_restarts += 1;
+                    say(format!("worker {w} died before running an input ({m}); restarting"));
+                    if seat.idle_deaths > 3 {
+                        failure.get_or_insert(format!("worker {w} keeps dying at start-up ({m})"));
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    None
+                }
+                Poll::Died(death) => Some(death),
+            };
+            let Some(old) = seat.worker.take() else { continue };
+            let slot = old.into_slot();
+            if let Some(death) = died_on {
+                seat.idle_deaths = 0;
+                // Written (durably) before it is reported.
+                let (path, _) = recorder.record(&death).with_context(|| format!("writing the finding of {}", death.signature()))?;
+                let t = index_of(death.target).unwrap_or(0);
+                say(format!("worker {w} died on an input of {}: {} in {}", death.target, death.cause.describe(), death.implementation));
+                report_finding(&mut findings, t, death.signature(), path, None);
+                // The fatal execution counts; the input stays out of every later corpus.
+                let mut c = slot.counters(death.target);
+                c.execs += 1;
+                slot.set_counters(death.target, &c);
+                fatal.push(hex::encode(diverge_types::hash(&death.input)));
+                if let Some(r) = restarts.get_mut(t) {
+                    *r += 1;
+                }
+            }
+            if stopping || failure.is_some() {
+                seat.finished = true;
+                finals[w] = Some(slot);
+                continue;
+            }
+            seat.incarnation += 1;
+            let spec = spec_for(w, seat.incarnation, &slot, &fatal);
+            seat.worker = Some(Worker::spawn(&exe, &spec, slot).context("restarting a worker process")?);
+        }
+        if seats.iter().all(|s| s.finished) {
+            break;
+        }
+        let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+        let now = counters(&seats, &finals);
+        let execs: u64 = now.iter().flatten().map(|c| c.execs).sum();
+        let corpus: u64 = seed_counts.iter().sum::<u64>() + now.iter().flatten().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>();
+        let found: usize = findings.iter().map(Vec::len).sum();
+        let msg = format!("{execs} execs, {:.0} exec/s, corpus {corpus}, findings {found}, restarts {}", execs as f64 / elapsed, restarts.iter().sum::<u64>() + idle_restarts);
+        match &bar {
+            Some(b) => {
+                b.set_message(msg);
+                b.tick();
+            }
+            None if last_line.elapsed() >= Duration::from_secs(10) => {
+                eprintln!("fuzz: [{:.0}s] {msg}", elapsed);
+                last_line = Instant::now();
+            }
+            None => {}
+        }
+    }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let elapsed = result.context("a finding could not be written; the campaign stopped")?;
-    let reports: Vec<TargetReport> = states.iter().map(|s| s.report(preset.name(), elapsed)).collect();
+    let elapsed = start.elapsed();
+    let now = counters(&seats, &finals);
+    let _ = std::fs::remove_dir_all(&slot_dir);
+    if let Some(m) = failure {
+        bail!("{m}; the campaign stopped (its error is above)");
+    }
+    let reports: Vec<TargetReport> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let per: Vec<supervisor::Counters> = now.iter().filter_map(|w| w.get(i).copied()).collect();
+            let execs: u64 = per.iter().map(|c| c.execs).sum();
+            TargetReport {
+                target: t.name().to_string(),
+                preset: preset.name().to_string(),
+                execs,
+                execs_per_sec: execs as f64 / elapsed.as_secs_f64().max(1e-9),
+                worker_secs: per.iter().map(|c| c.busy_ns).sum::<u64>() as f64 / 1e9,
+                undecodable: per.iter().map(|c| c.undecodable).sum(),
+                corpus: (seed_counts.get(i).copied().unwrap_or(0) + per.iter().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>()) as usize,
+                findings: findings.get(i).cloned().unwrap_or_default(),
+                restarts: restarts.get(i).copied().unwrap_or(0),
+            }
+        })
+        .collect();
     let total_findings: usize = reports.iter().map(|r| r.findings.iter().filter(|f| f.known.is_none()).count()).sum();
     let known_findings: usize = reports.iter().map(|r| r.findings.iter().filter(|f| f.known.is_some()).count()).sum();
+    let total_restarts: u64 = restarts.iter().sum::<u64>() + idle_restarts;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports }))?);
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports, "restarts": total_restarts }))?);
     } else {
-        println!("{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>7} {:>8}", "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "corpus", "findings");
+        println!(
+            "{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>7} {:>8} {:>8}",
+            "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "corpus", "findings", "restarts"
+        );
         for r in &reports {
             let undecodable = format!("{:.0}%", 100.0 * r.undecodable as f64 / r.execs.max(1) as f64);
             println!(
-                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>7} {:>8}",
-                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, r.corpus, r.findings.len()
+                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>7} {:>8} {:>8}",
+                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, r.corpus, r.findings.len(), r.restarts
             );
         }
-        println!("exec/s: executions over the campaign's wall time; worker-s: worker time the target had (targets share the workers equally)");
+        println!("exec/s: executions over the campaign's wall time; worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit");
         for r in &reports {
             for f in &r.findings {
                 let tag = if f.known.is_some() { "  [known upstream hazard]" } else { "" };
                 println!("  {}  {}{tag}", f.signature, f.path.display());
             }
         }
-        println!("{} new finding(s), {} known upstream hazard(s) in {}; {:.0} s", total_findings, known_findings, args.findings.display(), elapsed.as_secs_f64());
+        println!(
+            "{} new finding(s), {} known upstream hazard(s) in {}; {} restart(s); {:.0} s",
+            total_findings,
+            known_findings,
+            args.findings.display(),
+            total_restarts,
+            elapsed.as_secs_f64()
+        );
     }
     Ok(if total_findings > 0 { 1 } else { 0 })
 }

@@ -4,7 +4,9 @@ mod bench;
 mod corpus;
 mod findings;
 mod fuzz;
+mod isolated;
 mod vectors;
+mod worker;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -133,8 +135,9 @@ enum Command {
     /// Run input files (or directories of them) through every implementation once; write a finding
     /// for each new divergence signature before reporting it.
     Run(findings::RunArgs),
-    /// Reproduce a finding (its directory or finding.json), or run one raw input file, in this
-    /// process: prints every verdict and the divergence. Exit 1 when the input diverges.
+    /// Reproduce a finding (its directory or finding.json), or run one raw input file, in a
+    /// worker process (a crash, hang or memory blow-up is then the verdict): prints every verdict
+    /// and the divergence. Exit 1 when the input diverges.
     Replay(findings::ReplayArgs),
     /// Fuzz targets with the built-in multi-core loop: mutate the seed corpora, run every input
     /// through every implementation, write each new divergence before reporting it, keep going.
@@ -153,6 +156,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A worker process of `fuzz`, `run` and `replay` (internal: started by them).
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        /// The worker spec, JSON.
+        spec: String,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -167,6 +176,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Replay(args) => findings::replay(args),
         Command::Minimize(args) => findings::minimize(args),
         Command::Triage(args) => findings::triage(args),
+        Command::Worker { spec } => Ok(worker::run(&spec)),
         Command::List { json } => {
             let impls = implementation_names();
             let targets: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();

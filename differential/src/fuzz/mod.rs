@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,7 @@ pub struct FuzzConfig {
 }
 
 /// A new finding, reported after it is on disk.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NewFinding {
     /// Target.
     pub target: String,
@@ -56,7 +56,7 @@ pub struct NewFinding {
     /// Seconds since the campaign started.
     pub after_secs: f64,
     /// The known upstream hazard's name, when it is one (not a new finding).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known: Option<String>,
 }
 
@@ -79,6 +79,10 @@ pub struct TargetState {
     signatures: Mutex<HashSet<String>>,
     /// Worker time spent on this target, nanoseconds (the scheduler's fairness measure).
     pub busy_ns: AtomicU64,
+    /// Inputs to run unmutated before any mutant (the seed pass of `diverge fuzz`), last first.
+    unmutated: Mutex<Vec<Vec<u8>>>,
+    /// `unmutated.len()`, read without the lock on every execution.
+    unmutated_left: AtomicUsize,
 }
 
 /// Final counts of one target.
@@ -100,6 +104,8 @@ pub struct TargetReport {
     pub corpus: usize,
     /// Findings, one per signature.
     pub findings: Vec<NewFinding>,
+    /// Worker restarts caused by inputs of this target (crash, timeout, rss-limit).
+    pub restarts: u64,
 }
 
 /// Reads every file of a seed directory (skipping `PROVENANCE` and dot-files). Unreadable files
@@ -155,6 +161,20 @@ impl Campaign<'_> {
     /// # Errors
     /// Writing a finding failed.
     fn execute_one(&self, ts: &TargetState, rng: &mut ChaCha8Rng) -> std::io::Result<()> {
+        let input = match ts.next_unmutated() {
+            Some(seed) => seed,
+            None => self.mutant(ts, rng),
+        };
+        // The worker's record of what runs (a memcpy; nothing without a supervisor).
+        crate::supervisor::begin_input(ts.target, &input);
+        let result = self.session.run_and_record(ts.target, &input, &self.config.store, &self.config.engine);
+        crate::supervisor::end_input();
+        ts.execs.fetch_add(1, Ordering::Relaxed);
+        self.judge(ts, input, result, rng)
+    }
+
+    /// A mutant of a corpus entry of `ts`.
+    fn mutant(&self, ts: &TargetState, rng: &mut ChaCha8Rng) -> Vec<u8> {
         let (mut input, splice) = {
             let corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
             let pick = |rng: &mut ChaCha8Rng| corpus.get(rng.gen_range(0..corpus.len().max(1))).cloned();
@@ -164,8 +184,14 @@ impl Campaign<'_> {
             (base, others)
         };
         self.mutator.mutate(ts.target, &mut input, &splice, rng, MAX_INPUT_LEN);
-        let result = self.session.run_and_record(ts.target, &input, &self.config.store, &self.config.engine);
-        ts.execs.fetch_add(1, Ordering::Relaxed);
+        input
+    }
+
+    /// Records what one execution found; keeps behaviour-new inputs.
+    ///
+    /// # Errors
+    /// Writing a finding failed.
+    fn judge(&self, ts: &TargetState, input: Vec<u8>, result: std::io::Result<(Outcome, Option<(PathBuf, bool)>)>, rng: &mut ChaCha8Rng) -> std::io::Result<()> {
         let (outcome, written) = result?;
         if matches!(outcome, Outcome::Undecodable(_)) {
             ts.undecodable.fetch_add(1, Ordering::Relaxed);
@@ -316,7 +342,33 @@ impl TargetState {
             findings: Mutex::new(Vec::new()),
             signatures: Mutex::new(HashSet::new()),
             busy_ns: AtomicU64::new(0),
+            unmutated: Mutex::new(Vec::new()),
+            unmutated_left: AtomicUsize::new(0),
         }
+    }
+
+    /// Queues `inputs` to run once each, unmutated and in order, before mutants (every worker
+    /// then takes the next one): `diverge fuzz` runs each seed as it is first, so a seed that
+    /// diverges, crashes or hangs is found at once.
+    pub fn queue_unmutated(&self, inputs: Vec<Vec<u8>>) {
+        let mut q = self.unmutated.lock().unwrap_or_else(|e| e.into_inner());
+        q.extend(inputs.into_iter().rev());
+        self.unmutated_left.store(q.len(), Ordering::Relaxed);
+    }
+
+    fn next_unmutated(&self) -> Option<Vec<u8>> {
+        if self.unmutated_left.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut q = self.unmutated.lock().unwrap_or_else(|e| e.into_inner());
+        let next = q.pop();
+        self.unmutated_left.store(q.len(), Ordering::Relaxed);
+        next
+    }
+
+    /// Number of seeds in the corpus (the first entries, never replaced).
+    pub fn seed_count(&self) -> usize {
+        self.seeds
     }
 
     /// The final report.
@@ -331,6 +383,7 @@ impl TargetState {
             undecodable: self.undecodable.load(Ordering::Relaxed),
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
+            restarts: 0,
         }
     }
 }

@@ -1,0 +1,171 @@
+//! `diverge __worker <spec>` (hidden): a worker process of the crash-isolating supervisor
+//! (`diverge::supervisor`). It maps its slot, loads the pool, then either fuzzes (one job of the
+//! built-in loop, findings announced as JSON lines on stdout) or executes the inputs it is sent
+//! on stdin (one JSON answer per line). It exits 0 when done or stopped,
+//! [`EXIT_WRITE_FAILED`] when a finding cannot be written, [`EXIT_SETUP_FAILED`] when it cannot
+//! start; any other end is judged by the supervisor.
+
+use diverge::findings::FindingStore;
+use diverge::fuzz::{self, mutate::Havoc, FuzzConfig, NewFinding, TargetState};
+use diverge::replay::{parse_bls, ReplayReport};
+use diverge::runner::RunnerConfig;
+use diverge::session::Session;
+use diverge::supervisor::{self, Counters, ExecRequest, ExecResult, FuzzWork, Slot, WorkerFinding, WorkerMode, WorkerSpec, EXIT_SETUP_FAILED, EXIT_WRITE_FAILED};
+use diverge::target::Target;
+use diverge_types::Preset;
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+fn setup_failed(message: String) -> i32 {
+    eprintln!("diverge worker: {message}");
+    EXIT_SETUP_FAILED
+}
+
+pub fn run(spec_json: &str) -> i32 {
+    let spec: WorkerSpec = match serde_json::from_str(spec_json) {
+        Ok(s) => s,
+        Err(e) => return setup_failed(format!("bad worker spec: {e}")),
+    };
+    let slot = match Slot::open(&spec.slot) {
+        Ok(s) => s,
+        Err(e) => return setup_failed(format!("slot {}: {e}", spec.slot.display())),
+    };
+    supervisor::install(slot);
+    let Some(slot) = supervisor::installed() else { return setup_failed("slot not installed".into()) };
+    let (Some(preset), Some(bls)) = (Preset::from_name(&spec.preset), parse_bls(&spec.bls)) else {
+        return setup_failed(format!("unknown preset {:?} or bls {:?}", spec.preset, spec.bls));
+    };
+    // The supervisor judges timeouts (and kills); the runner's after-the-fact check only backs it.
+    let config = RunnerConfig { bls, timeout: Duration::from_millis(spec.timeout_ms.saturating_mul(2)), strictness: spec.strictness };
+    let session = match Session::new(preset, &spec.pool, config) {
+        Ok(s) => s,
+        Err(e) => return setup_failed(format!("loading the {preset} state pool: {e}")),
+    };
+    watch_parent(slot.stop_flag());
+    let store = FindingStore { root: spec.findings.clone() };
+    match &spec.mode {
+        WorkerMode::Fuzz(work) => fuzz_worker(&spec, work, &session, slot),
+        WorkerMode::Exec => exec_worker(&spec, &session, &store),
+    }
+}
+
+/// If the supervisor goes away (killed without stopping its workers), stop; exit if the current
+/// input does not finish within a minute.
+fn watch_parent(stop: &'static AtomicBool) {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(250));
+        if std::os::unix::process::parent_id() != parent {
+            stop.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(60));
+            std::process::exit(0);
+        }
+    });
+}
+
+fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'static Slot) -> i32 {
+    let fatal: HashSet<&str> = work.fatal.iter().map(String::as_str).collect();
+    let mut states = Vec::new();
+    for t in &work.targets {
+        let Some(target) = Target::from_name(&t.target) else { return setup_failed(format!("unknown target {:?}", t.target)) };
+        // The supervisor printed the seed warnings; inputs that killed a worker stay out.
+        let (mut seeds, _) = fuzz::load_seeds(&t.corpus);
+        seeds.retain(|s| !fatal.contains(hex::encode(diverge_types::hash(s)).as_str()));
+        let mine: Vec<Vec<u8>> = seeds.iter().enumerate().filter(|(i, _)| i % work.workers.max(1) == work.worker).map(|(_, s)| s.clone()).collect();
+        let ts = TargetState::new(target, seeds);
+        ts.execs.store(t.start.execs, Ordering::Relaxed);
+        ts.undecodable.store(t.start.undecodable, Ordering::Relaxed);
+        ts.busy_ns.store(t.start.busy_ns, Ordering::Relaxed);
+        ts.queue_unmutated(mine);
+        states.push(ts);
+    }
+    let config = FuzzConfig {
+        targets: Vec::new(),
+        duration: None,
+        max_execs: work.max_execs,
+        jobs: 1,
+        seed: work.seed,
+        store: FindingStore { root: spec.findings.clone() },
+        save_corpus: work.save_corpus.clone(),
+        engine: spec.engine.clone(),
+    };
+    let export = |states: &[TargetState]| {
+        for ts in states {
+            let corpus = ts.corpus.lock().map(|c| c.len()).unwrap_or(0) as u64;
+            let c = Counters {
+                execs: ts.execs.load(Ordering::Relaxed),
+                undecodable: ts.undecodable.load(Ordering::Relaxed),
+                corpus,
+                seeds: ts.seed_count() as u64,
+                busy_ns: ts.busy_ns.load(Ordering::Relaxed),
+            };
+            slot.set_counters(ts.target, &c);
+        }
+    };
+    let on_finding = |f: &NewFinding| {
+        // On disk already; one line (flushed at the newline) tells the supervisor.
+        if let Ok(line) = serde_json::to_string(&WorkerFinding { finding: f.clone() }) {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+    };
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                export(&states);
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        });
+        let r = fuzz::fuzz(&config, session, &Havoc, &states, slot.stop_flag(), &on_finding);
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    export(&states);
+    match result {
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("diverge worker: a finding could not be written: {e}");
+            EXIT_WRITE_FAILED
+        }
+    }
+}
+
+fn exec_worker(spec: &WorkerSpec, session: &Session, store: &FindingStore) -> i32 {
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let request: ExecRequest = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => return setup_failed(format!("bad request: {e}")),
+        };
+        let (Some(target), Ok(data)) = (Target::from_name(&request.target), hex::decode(&request.input)) else {
+            return setup_failed(format!("bad request for target {:?}", request.target));
+        };
+        supervisor::begin_input(target, &data);
+        let result = if request.record {
+            session.run_and_record(target, &data, store, &spec.engine)
+        } else {
+            Ok((session.run(target, &data), None))
+        };
+        supervisor::end_input();
+        let (outcome, written) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("diverge worker: a finding could not be written: {e}");
+                return EXIT_WRITE_FAILED;
+            }
+        };
+        let r = ReplayReport::of(target, session, outcome);
+        let answer = ExecResult { status: r.status, detail: r.detail, state: r.state, verdicts: r.verdicts, divergence: r.divergence, written };
+        let Ok(json) = serde_json::to_string(&answer) else { return EXIT_WRITE_FAILED };
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{json}").and_then(|()| out.flush()).is_err() {
+            break;
+        }
+    }
+    0
+}
