@@ -39,6 +39,14 @@ pub struct RunArgs {
     /// Print one JSON document at the end.
     #[arg(long)]
     json: bool,
+    /// Secret seed of batch verification's random scalars, 64 hex digits (default: fresh from the
+    /// OS per run); recorded in findings.
+    #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+    batch_seed: Option<diverge_types::bls::BatchSeed>,
+    /// Also compare every post-state's shared export with a full copy; a difference is an
+    /// `Internal` finding naming the field.
+    #[arg(long)]
+    paranoid: bool,
     /// Input files or directories of input files (default: the target's seed corpus).
     inputs: Vec<PathBuf>,
 }
@@ -66,7 +74,16 @@ fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 pub fn run(args: RunArgs) -> Result<i32> {
     let preset: Preset = args.preset.into();
     let pool = args.pool.unwrap_or_else(|| default_pool_dir(preset));
-    let config = RunnerConfig { bls: args.bls.into(), timeout: Duration::from_secs(args.timeout), strictness: args.strictness.map(Into::into) };
+    let mut config = RunnerConfig {
+        bls: args.bls.into(),
+        timeout: Duration::from_secs(args.timeout),
+        strictness: args.strictness.map(Into::into),
+        paranoid: args.paranoid,
+        ..RunnerConfig::default()
+    };
+    if let Some(seed) = args.batch_seed {
+        config.batch_seed = seed;
+    }
     let session = Session::new(preset, &pool, config)?;
     let inputs = if args.inputs.is_empty() { vec![diverge::session::default_corpus_dir(preset, args.target)] } else { args.inputs };
     let files = input_files(&inputs)?;
@@ -147,6 +164,18 @@ pub struct ReplayArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Batch-verification seed, 64 hex digits (default: the finding's `batch_seed`, else fresh).
+    #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+    batch_seed: Option<diverge_types::bls::BatchSeed>,
+    /// Also compare every post-state's shared export with a full copy (on by itself when the
+    /// finding records a paranoid mismatch).
+    #[arg(long)]
+    paranoid: bool,
+}
+
+/// `--batch-seed HEX`.
+pub(super) fn parse_seed(text: &str) -> Result<diverge_types::bls::BatchSeed, String> {
+    replay::parse_batch_seed(text)
 }
 
 fn is_finding(path: &Path) -> bool {
@@ -170,6 +199,8 @@ fn spec_from(path: &Path, target: Option<Target>, preset: OnePreset, bls: BlsArg
         pool_dir: pool.unwrap_or_else(|| default_pool_dir(preset)),
         input,
         recorded: None,
+        batch_seed: None,
+        paranoid: false,
     })
 }
 
@@ -184,6 +215,9 @@ fn print_report(r: &ReplayReport) {
     }
     for v in &r.verdicts {
         println!("  {:<8} {}", v.implementation, v.summary());
+        if let (Some("invalid"), Some(m)) = (Some(v.kind.as_str()), &v.message) {
+            println!("           {m}");
+        }
     }
     if let Some(d) = &r.divergence {
         println!("ASSERTION FAILED: diverge/{}", d.signature);
@@ -202,7 +236,9 @@ fn print_report(r: &ReplayReport) {
 }
 
 pub fn replay(args: ReplayArgs) -> Result<i32> {
-    let spec = spec_from(&args.path, args.target, args.preset, args.bls, args.strictness, args.pool)?;
+    let mut spec = spec_from(&args.path, args.target, args.preset, args.bls, args.strictness, args.pool)?;
+    spec.batch_seed = args.batch_seed.or(spec.batch_seed);
+    spec.paranoid |= args.paranoid;
     let report = replay::replay(&spec)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -46,6 +46,10 @@ pub struct FuzzArgs {
     /// BLS mode.
     #[arg(long, value_enum, default_value = "assume-valid")]
     bls: BlsArg,
+    /// Secret seed of batch verification's random scalars, 64 hex digits (default: fresh from the
+    /// OS per run); recorded in findings.
+    #[arg(long, value_name = "HEX", value_parser = super::findings::parse_seed)]
+    batch_seed: Option<diverge_types::bls::BatchSeed>,
     /// State pool (default corpora/states/<preset>).
     #[arg(long, value_name = "DIR")]
     pool: Option<PathBuf>,
@@ -92,7 +96,10 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         }
     };
     let pool = args.pool.clone().unwrap_or_else(|| default_pool_dir(preset));
-    let config = RunnerConfig { bls: args.bls.into(), timeout: Duration::from_secs(args.timeout), strictness: None };
+    let mut config = RunnerConfig { bls: args.bls.into(), timeout: Duration::from_secs(args.timeout), strictness: None, ..RunnerConfig::default() };
+    if let Some(seed) = args.batch_seed {
+        config.batch_seed = seed;
+    }
     let session = Session::new(preset, &pool, config).with_context(|| format!("loading the {preset} state pool"))?;
 
     let mut states = Vec::new();
