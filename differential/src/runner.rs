@@ -145,6 +145,17 @@ pub fn take_paranoid_mismatches() -> Vec<ParanoidMismatch> {
     PARANOID_MISMATCHES.with(|all| std::mem::take(&mut *all.borrow_mut()))
 }
 
+/// Paranoid mode's detail in the record: each implementation's `Internal` verdict that came from a
+/// shared-export mismatch gets [`ParanoidMismatch::message`] as its message.
+pub fn attach_paranoid_messages(recorded: &mut [crate::findings::RecordedVerdict], mismatches: &[ParanoidMismatch]) {
+    for m in mismatches {
+        let internal = Some(Reject::Internal.name());
+        if let Some(r) = recorded.iter_mut().find(|r| r.implementation == m.implementation && r.reason.as_deref() == internal) {
+            r.message = Some(m.message());
+        }
+    }
+}
+
 /// Runner settings.
 #[derive(Clone, Copy, Debug)]
 pub struct RunnerConfig {
@@ -465,6 +476,16 @@ mod paranoid_tests {
         assert!(m.diff.path.starts_with("balances"), "{}", m.diff);
         assert!(m.message().starts_with(ParanoidMismatch::PREFIX) && m.message().contains("balances"), "{}", m.message());
         assert!(take_paranoid_mismatches().is_empty(), "taking clears them");
+
+        // Recorded (finding.json, replay): the `Internal` verdict carries the field.
+        let live = [
+            ImplVerdict::<E> { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(truth.clone())) },
+            ImplVerdict::<E> { name: "stale", version: "0", verdict: Verdict::Invalid(Reject::Internal) },
+        ];
+        let mut recorded: Vec<_> = live.iter().map(|v| crate::findings::RecordedVerdict::record(v, false)).collect();
+        attach_paranoid_messages(&mut recorded, &found);
+        assert_eq!(recorded.first().unwrap().message, None);
+        assert_eq!(recorded.get(1).unwrap().message.as_deref(), Some(m.message().as_str()));
 
         // The real implementation passes the same check with the same post-state.
         assert_eq!(prepared(FastImpl, &pre, true).execute(0, &op, BlsMode::AssumeValid).unwrap(), truth);

@@ -86,12 +86,7 @@ impl<E: EthSpec> AnyRunner for Typed<E> {
                 };
                 let with_roots = roots || divergence.is_some();
                 let mut recorded: Vec<RecordedVerdict> = verdicts.iter().map(|v| RecordedVerdict::record(v, with_roots)).collect();
-                // Paranoid mode: an `Internal` verdict from a shared-export mismatch names the field.
-                for m in &mismatches {
-                    if let Some(r) = recorded.iter_mut().find(|r| r.implementation == m.implementation && r.reason.as_deref() == Some(Reject::Internal.name())) {
-                        r.message = Some(m.message());
-                    }
-                }
+                crate::runner::attach_paranoid_messages(&mut recorded, &mismatches);
                 match divergence {
                     None => Ok((Outcome::Agreed { verdicts: recorded, state }, None)),
                     Some(divergence) => {
