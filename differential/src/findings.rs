@@ -156,6 +156,11 @@ pub struct Finding {
     pub created: u64,
     /// The command that reproduces it.
     pub replay: String,
+    /// The run's secret batch-verification seed (hex, 32 bytes) under `bls: real`, which `diverge
+    /// replay` reuses so that batches draw the same scalars (`diverge_types::bls::batch_scalars`).
+    /// Absent in findings recorded before it existed, and under `assume-valid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_seed: Option<String>,
 }
 
 /// Errors reading a finding.
@@ -197,6 +202,8 @@ pub struct Context<'a> {
     pub state: RecordedState,
     /// Engine name.
     pub engine: &'a str,
+    /// The run's batch-verification seed, recorded as [`Finding::batch_seed`] under `bls: real`.
+    pub batch_seed: Option<diverge_types::bls::BatchSeed>,
 }
 
 impl FindingStore {
@@ -245,6 +252,7 @@ impl FindingStore {
             input_sha256: hex::encode(diverge_types::hash(input)),
             created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             replay: format!("diverge replay {}", dir.display()),
+            batch_seed: ctx.batch_seed.filter(|_| ctx.bls == BlsMode::Real).map(hex::encode),
         };
         let json = serde_json::to_string_pretty(&finding).map_err(std::io::Error::other)?;
         write_atomic(&dir.join("finding.json"), json.as_bytes())?;

@@ -8,7 +8,9 @@
 //! - `DIVERGE_POOL`: state pool directory (default `corpora/states/<preset>` of the repository);
 //! - `DIVERGE_BLS`: `assume-valid` (default) or `real`;
 //! - `DIVERGE_FINDINGS`: where findings are written before the crash is raised (default `findings`);
-//! - `DIVERGE_PRINT_VERDICTS=1`: print every input's verdicts (see [`fuzz_one`]), for replays.
+//! - `DIVERGE_PRINT_VERDICTS=1`: print every input's verdicts (see [`fuzz_one`]), for replays;
+//! - `DIVERGE_BATCH_SEED`: batch-verification seed, 64 hex digits (default: fresh per process;
+//!   recorded in findings either way).
 
 use crate::findings::FindingStore;
 use crate::replay::parse_bls;
@@ -38,7 +40,16 @@ fn harness() -> &'static Harness {
         let pool = std::env::var_os("DIVERGE_POOL").map(PathBuf::from).unwrap_or_else(|| default_pool_dir(preset));
         let bls = std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid);
         let findings = std::env::var_os("DIVERGE_FINDINGS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("findings"));
-        let config = RunnerConfig { bls, ..RunnerConfig::default() };
+        let mut config = RunnerConfig { bls, ..RunnerConfig::default() };
+        if let Ok(text) = std::env::var("DIVERGE_BATCH_SEED") {
+            match crate::replay::parse_batch_seed(&text) {
+                Ok(seed) => config.batch_seed = seed,
+                Err(e) => {
+                    eprintln!("diverge harness: DIVERGE_BATCH_SEED: {e}");
+                    std::process::exit(2)
+                }
+            }
+        }
         let session = match Session::new(preset, &pool, config) {
             Ok(s) => s,
             // Without a pool no input can run: stop the engine at once with the reason.

@@ -2,9 +2,10 @@
 //! shrink its input while keeping its signature, and group a findings directory by signature.
 
 use crate::findings::{self, Finding, FindingError, RecordedState, RecordedVerdict};
-use crate::runner::{Divergence, RunnerConfig};
+use crate::runner::{Divergence, ParanoidMismatch, RunnerConfig};
 use crate::session::{default_pool_dir, Outcome, Session};
 use crate::target::{Strictness, Target};
+use diverge_types::bls;
 use diverge_types::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -27,6 +28,22 @@ pub struct ReplaySpec {
     pub input: Vec<u8>,
     /// The recorded finding, when replaying one.
     pub recorded: Option<Finding>,
+    /// Batch-verification seed: the finding's `batch_seed` (or `--batch-seed`); `None` draws the
+    /// process's own ([`bls::process_batch_seed`]).
+    pub batch_seed: Option<bls::BatchSeed>,
+    /// Paranoid mode ([`RunnerConfig::paranoid`]): on with `--paranoid`, and when replaying a
+    /// finding whose verdicts record a paranoid mismatch.
+    pub paranoid: bool,
+}
+
+/// Parses a 32-byte batch seed written as 64 hex digits (an optional `0x` prefix allowed).
+///
+/// # Errors
+/// What is wrong with the text.
+pub fn parse_batch_seed(text: &str) -> Result<bls::BatchSeed, String> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    let bytes = hex::decode(digits).map_err(|e| format!("not hex: {e}"))?;
+    bls::BatchSeed::try_from(bytes.as_slice()).map_err(|_| format!("{} bytes, expected 32", bytes.len()))
 }
 
 /// Errors of replay/minimize/triage set-up.
@@ -73,7 +90,12 @@ impl ReplaySpec {
         let bls = parse_bls(&finding.bls).ok_or_else(|| field("bls", &finding.bls))?;
         let recorded_pool = PathBuf::from(&finding.pool);
         let pool_dir = if recorded_pool.join("manifest.json").is_file() { recorded_pool } else { default_pool_dir(preset) };
-        Ok(ReplaySpec { target, preset, bls, strictness: finding.strictness, pool_dir, input, recorded: Some(finding) })
+        let batch_seed = match &finding.batch_seed {
+            Some(hex) => Some(parse_batch_seed(hex).map_err(|e| field("batch_seed", &format!("{hex} ({e})")))?),
+            None => None,
+        };
+        let paranoid = finding.verdicts.iter().any(|v| v.message.as_deref().is_some_and(|m| m.starts_with(ParanoidMismatch::PREFIX)));
+        Ok(ReplaySpec { target, preset, bls, strictness: finding.strictness, pool_dir, input, recorded: Some(finding), batch_seed, paranoid })
     }
 
     /// The runner session for this spec.
@@ -81,7 +103,10 @@ impl ReplaySpec {
     /// # Errors
     /// An unusable pool.
     pub fn session(&self) -> Result<Session, ReplayError> {
-        let config = RunnerConfig { bls: self.bls, strictness: Some(self.strictness), ..RunnerConfig::default() };
+        let mut config = RunnerConfig { bls: self.bls, strictness: Some(self.strictness), paranoid: self.paranoid, ..RunnerConfig::default() };
+        if let Some(seed) = self.batch_seed {
+            config.batch_seed = seed;
+        }
         Ok(Session::new(self.preset, &self.pool_dir, config)?)
     }
 }

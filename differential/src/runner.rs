@@ -11,6 +11,7 @@ use crate::policy::{self, Class, Judgement};
 use crate::pool::StatePool;
 use crate::registry::{visit_implementations, Visitor};
 use crate::target::{self, DecodeError, Strictness, Target};
+use diverge_types::bls;
 use diverge_types::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,6 +74,10 @@ pub trait PreparedImpl<E: EthSpec>: Send + Sync {
 struct Prepared<E: EthSpec, I: Phase0Impl<E>> {
     implementation: I,
     states: Vec<Result<I::State, Reject>>,
+    /// [`RunnerConfig::batch_seed`], set as the thread's batch seed around every `apply`.
+    batch_seed: bls::BatchSeed,
+    /// [`RunnerConfig::paranoid`].
+    paranoid: bool,
 }
 
 impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
@@ -85,8 +90,82 @@ impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
     fn execute(&self, id: usize, op: &Operation<E>, bls: BlsMode) -> Result<BeaconState<E>, Reject> {
         let prepared = self.states.get(id).ok_or(Reject::Internal)?.as_ref().map_err(|r| *r)?;
         let mut state = prepared.clone();
-        self.implementation.apply(&mut state, op, bls)?;
-        Ok(self.implementation.export_owned(state))
+        bls::with_batch_seed(self.batch_seed, || self.implementation.apply(&mut state, op, bls))?;
+        if !self.paranoid {
+            return Ok(self.implementation.export_owned(state));
+        }
+        paranoid_export(&self.implementation, state).map_err(|diff| {
+            record_paranoid_mismatch(ParanoidMismatch { implementation: self.name().to_string(), diff });
+            Reject::Internal
+        })
+    }
+}
+
+/// A paranoid-mode finding: an implementation's shared export (`export_owned`, what the runner
+/// compares) differs from its full copy (`export`) of the same post-state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParanoidMismatch {
+    /// The implementation.
+    pub implementation: String,
+    /// First difference: `left` is the shared export, `right` the full copy.
+    pub diff: FieldDiff,
+}
+
+impl ParanoidMismatch {
+    /// Prefix of [`ParanoidMismatch::message`], by which a recorded verdict is recognised.
+    pub const PREFIX: &'static str = "paranoid: shared export differs from the full copy at ";
+
+    /// The line recorded as the `Internal` verdict's message in findings and replays.
+    pub fn message(&self) -> String {
+        format!("{}{}", Self::PREFIX, self.diff)
+    }
+}
+
+/// The post-state as the runner compares it, cross-checked (paranoid mode): the shared export
+/// (`export_owned`, which reuses fields it believes unchanged since `prepare`) must equal the full
+/// copy (`export`). A shared field that is stale would otherwise hide a post-state difference.
+///
+/// # Errors
+/// The first differing field (`left` shared, `right` full) when they differ.
+pub fn paranoid_export<E: EthSpec, I: Phase0Impl<E>>(implementation: &I, state: I::State) -> Result<BeaconState<E>, FieldDiff> {
+    let full = implementation.export(&state);
+    let shared = implementation.export_owned(state);
+    if shared == full {
+        return Ok(shared);
+    }
+    Err(crate::diff::first_state_difference(&shared, &full)
+        .unwrap_or_else(|| FieldDiff { path: "<state>".into(), left: "shared export".into(), right: "full copy".into() }))
+}
+
+// Paranoid mismatches of the executions on this thread, one per implementation, until taken: the
+// verdict itself is `Invalid(Reject::Internal)` (the runner's verdict type carries no message), and
+// the session attaches this detail to the recorded verdict.
+thread_local! {
+    static PARANOID_MISMATCHES: std::cell::RefCell<Vec<ParanoidMismatch>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn record_paranoid_mismatch(m: ParanoidMismatch) {
+    PARANOID_MISMATCHES.with(|all| {
+        let mut all = all.borrow_mut();
+        all.retain(|x| x.implementation != m.implementation);
+        all.push(m);
+    });
+}
+
+/// The paranoid mismatches recorded on this thread since the last call (at most one per
+/// implementation, the latest), clearing them.
+pub fn take_paranoid_mismatches() -> Vec<ParanoidMismatch> {
+    PARANOID_MISMATCHES.with(|all| std::mem::take(&mut *all.borrow_mut()))
+}
+
+/// Paranoid mode's detail in the record: each implementation's `Internal` verdict that came from a
+/// shared-export mismatch gets [`ParanoidMismatch::message`] as its message.
+pub fn attach_paranoid_messages(recorded: &mut [crate::findings::RecordedVerdict], mismatches: &[ParanoidMismatch]) {
+    for m in mismatches {
+        let internal = Some(Reject::Internal.name());
+        if let Some(r) = recorded.iter_mut().find(|r| r.implementation == m.implementation && r.reason.as_deref() == internal) {
+            r.message = Some(m.message());
+        }
     }
 }
 
@@ -99,11 +178,25 @@ pub struct RunnerConfig {
     pub timeout: Duration,
     /// Override of the target's default strictness.
     pub strictness: Option<Strictness>,
+    /// The run's secret seed for batch verification's random scalars ([`bls::batch_scalars`]):
+    /// every execution's scalars derive from it and the batch, so a replay with the same seed is
+    /// exact. Recorded in findings (`batch_seed`). Default: [`bls::process_batch_seed`].
+    pub batch_seed: bls::BatchSeed,
+    /// Paranoid mode: every execution also exports a full copy of the post-state and compares it
+    /// with the shared export; a difference is the verdict `Invalid(Reject::Internal)`, with the
+    /// field in the recorded verdict's message ([`ParanoidMismatch`]). Costs a full state copy.
+    pub paranoid: bool,
 }
 
 impl Default for RunnerConfig {
     fn default() -> Self {
-        RunnerConfig { bls: BlsMode::AssumeValid, timeout: Duration::from_secs(20), strictness: None }
+        RunnerConfig {
+            bls: BlsMode::AssumeValid,
+            timeout: Duration::from_secs(20),
+            strictness: None,
+            batch_seed: bls::process_batch_seed(),
+            paranoid: false,
+        }
     }
 }
 
@@ -177,6 +270,7 @@ impl<E: EthSpec> Runner<E> {
     pub fn new(mut pool: StatePool<E>, config: RunnerConfig) -> Self {
         struct Prep<'a, E: EthSpec> {
             pool: &'a StatePool<E>,
+            config: RunnerConfig,
             out: Vec<Box<dyn PreparedImpl<E>>>,
         }
         impl<E: EthSpec> Visitor<E> for Prep<'_, E> {
@@ -190,10 +284,11 @@ impl<E: EthSpec> Runner<E> {
                         Ok(None) | Err(_) => Err(Reject::Internal),
                     })
                     .collect();
-                self.out.push(Box::new(Prepared { implementation, states }));
+                let (batch_seed, paranoid) = (self.config.batch_seed, self.config.paranoid);
+                self.out.push(Box::new(Prepared { implementation, states, batch_seed, paranoid }));
             }
         }
-        let mut prep = Prep { pool: &pool, out: Vec::new() };
+        let mut prep = Prep { pool: &pool, config, out: Vec::new() };
         visit_implementations(&mut prep);
         let implementations = prep.out;
         pool.release();
@@ -337,5 +432,106 @@ mod tests {
         assert_eq!(d.signature, "attester_slashing: a-vs-b: crash/IndexedAttestationEmpty");
         assert_eq!(d.groups.len(), 2);
         assert_eq!(strip_numbers("validators[17].slashed"), "validators[].slashed");
+    }
+}
+
+/// The paranoid check inside [`Prepared::execute`] (kept apart from the comparison tests above).
+#[cfg(test)]
+mod paranoid_tests {
+    use super::*;
+    use diverge_fast::state::FastState;
+    use diverge_fast::FastImpl;
+
+    type E = MinimalSpec;
+
+    /// diverge-fast with a stale-root bug injected into its shared export: `balances` is always
+    /// taken from the prepared base, as if its cached root still equalled the base's.
+    struct StaleBalances;
+
+    impl Phase0Impl<E> for StaleBalances {
+        type State = FastState<E>;
+        fn name(&self) -> &'static str {
+            "stale"
+        }
+        fn version(&self) -> &'static str {
+            "test"
+        }
+        fn prepare(&self, state: &BeaconState<E>) -> Result<FastState<E>, Reject> {
+            FastImpl.prepare(state)
+        }
+        fn export(&self, state: &FastState<E>) -> BeaconState<E> {
+            Phase0Impl::<E>::export(&FastImpl, state)
+        }
+        fn export_owned(&self, state: FastState<E>) -> BeaconState<E> {
+            let base = state.base.clone();
+            let mut out = FastImpl.export_owned(state);
+            if let Some(base) = base {
+                out.balances = base.balances.clone();
+            }
+            out
+        }
+        fn apply(&self, state: &mut FastState<E>, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject> {
+            FastImpl.apply(state, op, bls)
+        }
+        fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64, Reject> {
+            Phase0Impl::<E>::compute_shuffled_index(&FastImpl, index, index_count, seed)
+        }
+        fn get_rewards_deltas(&self, state: &FastState<E>) -> Result<RewardsDeltas, Reject> {
+            FastImpl.get_rewards_deltas(state)
+        }
+        fn initialize_beacon_state_from_eth1(&self, h: Root, t: u64, d: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject> {
+            FastImpl.initialize_beacon_state_from_eth1(h, t, d, bls)
+        }
+        fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {
+            Phase0Impl::<E>::is_valid_genesis_state(&FastImpl, state)
+        }
+    }
+
+    fn prepared<I: Phase0Impl<E>>(implementation: I, pre: &BeaconState<E>, paranoid: bool) -> Prepared<E, I> {
+        let states = vec![implementation.prepare(pre)];
+        Prepared { implementation, states, batch_seed: [7; 32], paranoid }
+    }
+
+    #[test]
+    fn paranoid_execute_reports_a_stale_shared_field_as_internal_and_names_it() {
+        let case = crate::vectors::default_tests_dir().join("minimal/phase0/sanity/blocks/pyspec_tests/attestation/pre.ssz_snappy");
+        let Ok(pre) = crate::vectors::files::read_ssz::<BeaconState<E>>(&case) else {
+            eprintln!("spec vectors not found ({}): set DIVERGE_SPEC_TESTS; skipping", case.display());
+            return;
+        };
+        // Two epochs of slots: the second epoch transition applies penalties, so balances change.
+        let op = Operation::Slots(2 * <E as EthSpec>::SLOTS_PER_EPOCH);
+        let truth = prepared(FastImpl, &pre, false).execute(0, &op, BlsMode::AssumeValid).unwrap();
+        assert_ne!(*truth.balances, *pre.balances, "the operation must change balances");
+        let _ = take_paranoid_mismatches();
+
+        // Without the check the stale field passes as a valid post-state with the old balances.
+        let hidden = prepared(StaleBalances, &pre, false).execute(0, &op, BlsMode::AssumeValid).unwrap();
+        assert_eq!(*hidden.balances, *pre.balances);
+        assert!(take_paranoid_mismatches().is_empty());
+
+        // With it: `Internal`, and the mismatch names the field.
+        assert_eq!(prepared(StaleBalances, &pre, true).execute(0, &op, BlsMode::AssumeValid), Err(Reject::Internal));
+        let found = take_paranoid_mismatches();
+        assert_eq!(found.len(), 1, "{found:?}");
+        let m = found.first().unwrap();
+        assert_eq!(m.implementation, "stale");
+        assert!(m.diff.path.starts_with("balances"), "{}", m.diff);
+        assert!(m.message().starts_with(ParanoidMismatch::PREFIX) && m.message().contains("balances"), "{}", m.message());
+        assert!(take_paranoid_mismatches().is_empty(), "taking clears them");
+
+        // Recorded (finding.json, replay): the `Internal` verdict carries the field.
+        let live = [
+            ImplVerdict::<E> { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(truth.clone())) },
+            ImplVerdict::<E> { name: "stale", version: "0", verdict: Verdict::Invalid(Reject::Internal) },
+        ];
+        let mut recorded: Vec<_> = live.iter().map(|v| crate::findings::RecordedVerdict::record(v, false)).collect();
+        attach_paranoid_messages(&mut recorded, &found);
+        assert_eq!(recorded.first().unwrap().message, None);
+        assert_eq!(recorded.get(1).unwrap().message.as_deref(), Some(m.message().as_str()));
+
+        // The real implementation passes the same check with the same post-state.
+        assert_eq!(prepared(FastImpl, &pre, true).execute(0, &op, BlsMode::AssumeValid).unwrap(), truth);
+        assert!(take_paranoid_mismatches().is_empty());
     }
 }

@@ -72,7 +72,9 @@ struct Typed<E: EthSpec> {
 
 impl<E: EthSpec> AnyRunner for Typed<E> {
     fn run(&self, target: Target, data: &[u8], record: Option<(&FindingStore, &str)>, roots: bool) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
-        match self.runner.run(target, data) {
+        let execution = self.runner.run(target, data);
+        let mismatches = crate::runner::take_paranoid_mismatches();
+        match execution {
             Execution::Undecodable(e) => Ok((Outcome::Undecodable(e.to_string()), None)),
             Execution::StateUnavailable { id, reason } => Ok((Outcome::StateUnavailable(format!("pool state {id}: {reason}")), None)),
             Execution::Ran { state_id, verdicts, divergence } => {
@@ -83,7 +85,8 @@ impl<E: EthSpec> AnyRunner for Typed<E> {
                     source: entry.map(|e| e.source.clone()).unwrap_or_default(),
                 };
                 let with_roots = roots || divergence.is_some();
-                let recorded: Vec<RecordedVerdict> = verdicts.iter().map(|v| RecordedVerdict::record(v, with_roots)).collect();
+                let mut recorded: Vec<RecordedVerdict> = verdicts.iter().map(|v| RecordedVerdict::record(v, with_roots)).collect();
+                crate::runner::attach_paranoid_messages(&mut recorded, &mismatches);
                 match divergence {
                     None => Ok((Outcome::Agreed { verdicts: recorded, state }, None)),
                     Some(divergence) => {
@@ -96,8 +99,9 @@ impl<E: EthSpec> AnyRunner for Typed<E> {
                                     pool_dir: &self.pool_dir,
                                     state: state.clone(),
                                     engine,
+                                    batch_seed: Some(self.runner.config.batch_seed),
                                 };
-                                Some(store.record(&ctx, data, &verdicts, &divergence)?)
+                                Some(store.record_verdicts(&ctx, E::PRESET_BASE, data, recorded.clone(), &divergence)?)
                             }
                             None => None,
                         };
@@ -224,6 +228,7 @@ impl Session {
                     pool_dir: Path::new("-"),
                     state: state.clone(),
                     engine,
+                    batch_seed: None,
                 };
                 Some(store.record_verdicts(&ctx, self.preset.name(), data, verdicts.clone(), &divergence)?)
             }
@@ -283,7 +288,7 @@ impl Session {
                     .collect();
                 let written = match record {
                     Some((store, engine)) => {
-                        let ctx = Context { target, bls: self.config.bls, strictness, pool_dir: Path::new("-"), state: state.clone(), engine };
+                        let ctx = Context { target, bls: self.config.bls, strictness, pool_dir: Path::new("-"), state: state.clone(), engine, batch_seed: None };
                         Some(store.record_verdicts(&ctx, self.preset.name(), data, verdicts.clone(), &divergence)?)
                     }
                     None => None,

@@ -467,6 +467,8 @@ pub struct DeathRecorder {
     pub pool_dir: PathBuf,
     /// Engine name.
     pub engine: String,
+    /// The run's batch-verification seed, recorded in the finding (`None`: not recorded).
+    pub batch_seed: Option<diverge_types::bls::BatchSeed>,
 }
 
 impl DeathRecorder {
@@ -485,6 +487,7 @@ impl DeathRecorder {
             pool_dir,
             state,
             engine: &self.engine,
+            batch_seed: self.batch_seed,
         };
         self.store.record_verdicts(&ctx, self.preset.name(), &death.input, vec![death.verdict()], &death.divergence())
     }
@@ -517,6 +520,19 @@ pub struct WorkerSpec {
     pub engine: String,
     /// What to run.
     pub mode: WorkerMode,
+    /// Runner options beyond the above.
+    #[serde(default)]
+    pub options: WorkerOptions,
+}
+
+/// Runner options a worker takes from its supervisor.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct WorkerOptions {
+    /// The run's batch-verification seed (every worker of a campaign gets the same one; `None`:
+    /// the worker's own process seed). Recorded in findings.
+    pub batch_seed: Option<diverge_types::bls::BatchSeed>,
+    /// Paranoid mode ([`crate::runner::RunnerConfig::paranoid`]).
+    pub paranoid: bool,
 }
 
 /// A worker's job.

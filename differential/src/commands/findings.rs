@@ -7,7 +7,7 @@ use super::isolated::{Answer, Isolated};
 use diverge::findings::FindingStore;
 use diverge::replay::{self, ReplayReport, ReplaySpec};
 use diverge::session::default_pool_dir;
-use diverge::supervisor::{DeathRecorder, Limits, WorkerMode, WorkerSpec};
+use diverge::supervisor::{DeathRecorder, Limits, WorkerMode, WorkerOptions, WorkerSpec};
 use diverge::target::{Strictness, Target};
 use diverge_types::{BlsMode, Preset};
 use std::collections::BTreeMap;
@@ -45,6 +45,14 @@ pub struct RunArgs {
     /// Print one JSON document at the end.
     #[arg(long)]
     json: bool,
+    /// Secret seed of batch verification's random scalars, 64 hex digits (default: fresh from the
+    /// OS per run); recorded in findings.
+    #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+    batch_seed: Option<diverge_types::bls::BatchSeed>,
+    /// Also compare every post-state's shared export with a full copy; a difference is an
+    /// `Internal` finding naming the field.
+    #[arg(long)]
+    paranoid: bool,
     /// Input files or directories of input files (default: the target's seed corpus).
     inputs: Vec<PathBuf>,
 }
@@ -71,7 +79,7 @@ fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// The worker spec and recorder of an isolated `run`/`replay`.
 #[allow(clippy::too_many_arguments)]
-fn isolated(preset: Preset, pool: PathBuf, bls: BlsMode, strictness: Option<Strictness>, timeout: u64, rss_limit_mb: u64, findings: PathBuf, engine: &str) -> Result<Isolated> {
+fn isolated(preset: Preset, pool: PathBuf, bls: BlsMode, strictness: Option<Strictness>, timeout: u64, rss_limit_mb: u64, findings: PathBuf, engine: &str, options: WorkerOptions) -> Result<Isolated> {
     check_pool(&pool)?;
     let spec = WorkerSpec {
         slot: PathBuf::new(),
@@ -83,9 +91,10 @@ fn isolated(preset: Preset, pool: PathBuf, bls: BlsMode, strictness: Option<Stri
         findings: findings.clone(),
         engine: engine.to_string(),
         mode: WorkerMode::Exec,
+        options,
     };
     let limits = Limits { timeout: Duration::from_secs(timeout), rss_limit_mb };
-    let recorder = DeathRecorder { store: FindingStore { root: findings }, preset, bls, strictness, pool_dir: pool, engine: engine.to_string() };
+    let recorder = DeathRecorder { store: FindingStore { root: findings }, preset, bls, strictness, pool_dir: pool, engine: engine.to_string(), batch_seed: options.batch_seed };
     Isolated::new(spec, limits, recorder)
 }
 
@@ -104,7 +113,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let pool = args.pool.unwrap_or_else(|| default_pool_dir(preset));
     let inputs = if args.inputs.is_empty() { vec![diverge::session::default_corpus_dir(preset, args.target)] } else { args.inputs };
     let files = input_files(&inputs)?;
-    let mut worker = isolated(preset, pool, args.bls.into(), args.strictness.map(Into::into), args.timeout, args.rss_limit_mb, args.findings.clone(), "diverge-run")?;
+    let options = WorkerOptions { batch_seed: args.batch_seed, paranoid: args.paranoid };
+    let mut worker = isolated(preset, pool, args.bls.into(), args.strictness.map(Into::into), args.timeout, args.rss_limit_mb, args.findings.clone(), "diverge-run", options)?;
     let (mut agreed, mut undecodable, mut unavailable, mut unreadable, mut died) = (0usize, 0usize, 0usize, 0usize, 0usize);
     // Signature -> (inputs, finding directory, the process-level verdict of a dead worker).
     let mut signatures: BTreeMap<String, (usize, PathBuf, Option<String>)> = BTreeMap::new();
@@ -218,6 +228,18 @@ pub struct ReplayArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Batch-verification seed, 64 hex digits (default: the finding's `batch_seed`, else fresh).
+    #[arg(long, value_name = "HEX", value_parser = parse_seed)]
+    batch_seed: Option<diverge_types::bls::BatchSeed>,
+    /// Also compare every post-state's shared export with a full copy (on by itself when the
+    /// finding records a paranoid mismatch).
+    #[arg(long)]
+    paranoid: bool,
+}
+
+/// `--batch-seed HEX`.
+pub(super) fn parse_seed(text: &str) -> Result<diverge_types::bls::BatchSeed, String> {
+    replay::parse_batch_seed(text)
 }
 
 fn is_finding(path: &Path) -> bool {
@@ -241,6 +263,8 @@ fn spec_from(path: &Path, target: Option<Target>, preset: OnePreset, bls: BlsArg
         pool_dir: pool.unwrap_or_else(|| default_pool_dir(preset)),
         input,
         recorded: None,
+        batch_seed: None,
+        paranoid: false,
     })
 }
 
@@ -255,6 +279,9 @@ fn print_report(r: &ReplayReport) {
     }
     for v in &r.verdicts {
         println!("  {:<8} {}", v.implementation, v.summary());
+        if let (Some("invalid"), Some(m)) = (Some(v.kind.as_str()), &v.message) {
+            println!("           {m}");
+        }
     }
     if let Some(d) = &r.divergence {
         println!("ASSERTION FAILED: diverge/{}", d.signature);
@@ -280,7 +307,8 @@ fn print_report(r: &ReplayReport) {
 /// (`crash: signal 6 (SIGABRT)`, `timeout`, `rss-limit`) instead of the end of `diverge replay`.
 fn replay_isolated(spec: &ReplaySpec, timeout: u64, rss_limit_mb: u64) -> Result<ReplayReport> {
     let scratch = std::env::temp_dir().join(format!("diverge-replay-{}", std::process::id()));
-    let mut worker = isolated(spec.preset, spec.pool_dir.clone(), spec.bls, Some(spec.strictness), timeout, rss_limit_mb, scratch.clone(), "diverge-replay")?;
+    let options = WorkerOptions { batch_seed: spec.batch_seed, paranoid: spec.paranoid };
+    let mut worker = isolated(spec.preset, spec.pool_dir.clone(), spec.bls, Some(spec.strictness), timeout, rss_limit_mb, scratch.clone(), "diverge-replay", options)?;
     let answer = worker.exec(spec.target, &spec.input, false);
     let state_of = |d: &diverge::supervisor::Death| worker.recorder().state(d);
     let mut report = ReplayReport {
@@ -319,7 +347,9 @@ fn replay_isolated(spec: &ReplaySpec, timeout: u64, rss_limit_mb: u64) -> Result
 }
 
 pub fn replay(args: ReplayArgs) -> Result<i32> {
-    let spec = spec_from(&args.path, args.target, args.preset, args.bls, args.strictness, args.pool)?;
+    let mut spec = spec_from(&args.path, args.target, args.preset, args.bls, args.strictness, args.pool)?;
+    spec.batch_seed = args.batch_seed.or(spec.batch_seed);
+    spec.paranoid |= args.paranoid;
     let report = replay_isolated(&spec, args.timeout, args.rss_limit_mb)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -6,7 +6,7 @@ use clap::Args;
 use diverge::findings::FindingStore;
 use diverge::fuzz::{self, NewFinding, TargetReport};
 use diverge::session::{default_corpus_dir, default_pool_dir};
-use diverge::supervisor::{self, DeathRecorder, FuzzTarget, FuzzWork, Limits, Poll, Slot, Worker, WorkerFinding, WorkerMode, WorkerSpec};
+use diverge::supervisor::{self, DeathRecorder, FuzzTarget, FuzzWork, Limits, Poll, Slot, Worker, WorkerFinding, WorkerMode, WorkerOptions, WorkerSpec};
 use diverge::target::Target;
 use diverge_types::{BlsMode, Preset};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -46,6 +46,10 @@ pub struct FuzzArgs {
     /// BLS mode.
     #[arg(long, value_enum, default_value = "assume-valid")]
     bls: BlsArg,
+    /// Secret seed of batch verification's random scalars, 64 hex digits (default: fresh from the
+    /// OS per run); recorded in findings.
+    #[arg(long, value_name = "HEX", value_parser = super::findings::parse_seed)]
+    batch_seed: Option<diverge_types::bls::BatchSeed>,
     /// State pool (default corpora/states/<preset>).
     #[arg(long, value_name = "DIR")]
     pool: Option<PathBuf>,
@@ -129,7 +133,8 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let bls: BlsMode = args.bls.into();
     let limits = Limits { timeout: Duration::from_secs(args.timeout), rss_limit_mb: args.rss_limit_mb };
     let store = FindingStore { root: args.findings.clone() };
-    let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into() };
+    let batch_seed = args.batch_seed.unwrap_or_else(diverge_types::bls::process_batch_seed);
+    let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into(), batch_seed: Some(batch_seed) };
     let exe = std::env::current_exe().context("locating the diverge binary for its workers")?;
     let slot_dir = supervisor::slot_dir().context("creating the worker slot directory")?;
 
@@ -196,6 +201,8 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         timeout_ms: args.timeout.saturating_mul(1000),
         findings: args.findings.clone(),
         engine: "diverge-fuzz".to_string(),
+        // One secret batch seed for the whole campaign, every worker and restart alike.
+        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false },
         mode: WorkerMode::Fuzz(FuzzWork {
             targets: targets.iter().map(|&t| FuzzTarget { target: t.name().to_string(), corpus: corpus_for(t), start: slot.counters(t) }).collect(),
             // This worker's share of --max-execs per target.

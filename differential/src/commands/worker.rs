@@ -38,7 +38,16 @@ pub fn run(spec_json: &str) -> i32 {
         return setup_failed(format!("unknown preset {:?} or bls {:?}", spec.preset, spec.bls));
     };
     // The supervisor judges timeouts (and kills); the runner's after-the-fact check only backs it.
-    let config = RunnerConfig { bls, timeout: Duration::from_millis(spec.timeout_ms.saturating_mul(2)), strictness: spec.strictness };
+    let mut config = RunnerConfig {
+        bls,
+        timeout: Duration::from_millis(spec.timeout_ms.saturating_mul(2)),
+        strictness: spec.strictness,
+        paranoid: spec.options.paranoid,
+        ..RunnerConfig::default()
+    };
+    if let Some(seed) = spec.options.batch_seed {
+        config.batch_seed = seed;
+    }
     let session = match Session::new(preset, &spec.pool, config) {
         Ok(s) => s,
         Err(e) => return setup_failed(format!("loading the {preset} state pool: {e}")),

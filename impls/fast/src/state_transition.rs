@@ -53,7 +53,7 @@ pub fn process_slots<E: EthSpec>(fs: &mut FastState<E>, slot: u64) -> Result<(),
 /// `state_transition(state, signed_block, validate_result)`.
 ///
 /// Signatures (block, RANDAO, slashings, attestations, exits) are collected and verified in one
-/// batch seeded from the block signature; verdicts equal the spec's (see
+/// batch with secret random scalars; verdicts equal the spec's (see
 /// [`crate::block_processing::signatures`]).
 ///
 /// # Errors
@@ -74,10 +74,7 @@ pub fn state_transition<E: EthSpec>(fs: &mut FastState<E>, signed_block: &Signed
     if let Err(e) = process_block(fs, block, &mut verifier) {
         return Err(verifier.resolve(e));
     }
-    let sig = hash(signed_block.signature.as_slice());
-    let mut seed = [0u8; 8];
-    seed.copy_from_slice(sig.get(..8).unwrap_or(&[0u8; 8]));
-    verifier.finish(u64::from_le_bytes(seed))?;
+    verifier.finish()?;
     if validate_result && block.state_root != fs.state.hash_tree_root()? {
         return Err(Reject::StateRootMismatch);
     }

@@ -83,3 +83,61 @@ fn batched_verdicts_follow_spec_order() {
     // The block signature is checked before everything else when validate_result is set.
     assert_eq!(run(&state, bad_randao, true), Err(Reject::InvalidBlockSignature));
 }
+
+/// The scalars the batch drew before the per-run secret seed: `ChaCha12Rng::seed_from_u64(seed)`,
+/// 8 bytes per set, with `seed` = the first 8 bytes of `sha256(block signature)` (little-endian) in
+/// `finish` and 0 in `resolve`. Both are known to whoever writes the block.
+fn old_scalars(seed: u64, n: usize) -> Vec<u64> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let mut bytes = [0u8; 8];
+            while bytes.iter().all(|b| *b == 0) {
+                rng.fill_bytes(&mut bytes);
+            }
+            u64::from_le_bytes(bytes)
+        })
+        .collect()
+}
+
+/// The block with its RANDAO reveal and first attestation signature replaced by a pair that cancels
+/// in a batch weighted by `(r1, r2)` (both signatures wrong on their own).
+fn forge(block: &SignedBeaconBlock<E>, r1: u64, r2: u64) -> SignedBeaconBlock<E> {
+    let mut forged = block.clone();
+    let body = &mut forged.message.body;
+    let (randao, att) =
+        bls::testing::cancelling_pair(&body.randao_reveal, &body.attestations[0].signature, r1, r2, &Root::repeat_byte(0x5a)).unwrap();
+    body.randao_reveal = randao;
+    body.attestations[0].signature = att;
+    forged
+}
+
+#[test]
+fn signatures_forged_to_cancel_under_predictable_scalars_are_rejected_under_every_seed() {
+    let Some(dir) = case() else {
+        eprintln!("spec vectors not found: set DIVERGE_SPEC_TESTS; skipping");
+        return;
+    };
+    let (state, block) = setup(&dir);
+    // validate_result = false: the batch is [RANDAO reveal, attestations...] in spec order.
+    let n = 1 + block.message.body.attestations.len();
+    let seed_of = |b: &SignedBeaconBlock<E>| u64::from_le_bytes(hash(b.signature.as_slice())[..8].try_into().unwrap());
+    let known = old_scalars(seed_of(&block), n);
+    let forged = forge(&block, known[0], known[1]);
+    assert_eq!(seed_of(&forged), seed_of(&block), "the forgery leaves the block signature, hence the old seed, alone");
+    // A later structural failure sends the pending sets through `resolve`, which used seed 0.
+    let exit = SignedVoluntaryExit { message: VoluntaryExit { epoch: 0, validator_index: 1 << 40 }, signature: block.signature };
+    let zero = old_scalars(0, n);
+    let mut forged_then_structural = forge(&block, zero[0], zero[1]);
+    forged_then_structural.message.body.voluntary_exits.push(exit).unwrap();
+    for i in 0..6u8 {
+        let seed = [i.wrapping_mul(71).wrapping_add(1); 32];
+        let verdict = |b: &SignedBeaconBlock<E>| bls::with_batch_seed(seed, || run(&state, b.clone(), false));
+        assert_eq!(verdict(&block), Ok(()), "valid block, seed {i}");
+        assert_eq!(verdict(&forged), Err(Reject::InvalidRandaoReveal), "forged pair, seed {i}");
+        assert_eq!(verdict(&forged_then_structural), Err(Reject::InvalidRandaoReveal), "forged pair then exit, seed {i}");
+    }
+    // And under this process's own seed (what `diverge` uses when none is given).
+    assert_eq!(run(&state, forged, false), Err(Reject::InvalidRandaoReveal));
+}

@@ -139,13 +139,103 @@ pub struct SignatureSet {
     pub signature: BlsSignature,
 }
 
+/// The secret from which every batch's random scalars derive (32 bytes). One per run: drawn from
+/// the OS at process start ([`process_batch_seed`]) or given (`--batch-seed`), recorded in every
+/// finding so that a replay draws the same scalars.
+pub type BatchSeed = [u8; 32];
+
+/// The process's default [`BatchSeed`]: 32 bytes from the operating system's RNG, drawn once on
+/// first use. Should the OS RNG fail, the seed is SHA-256 of the clock, the process id and a stack
+/// address (unpredictable enough to whoever writes the inputs, never a panic).
+pub fn process_batch_seed() -> BatchSeed {
+    static SEED: std::sync::OnceLock<BatchSeed> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| {
+        let mut seed = [0u8; 32];
+        if rand::rngs::OsRng.try_fill_bytes(&mut seed).is_err() {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+            let mut material = nanos.to_le_bytes().to_vec();
+            material.extend_from_slice(&std::process::id().to_le_bytes());
+            material.extend_from_slice(&(std::ptr::addr_of!(seed) as usize).to_le_bytes());
+            seed = crate::hash(&material);
+        }
+        seed
+    })
+}
+
+// Where the seed lives: a thread-local set by the runner around each execution
+// ([`with_batch_seed`]), falling back to the process seed. It is plumbing, not logic under test, so
+// it stays out of the `Phase0Impl` interface (the spec mirror verifies one by one and never reads
+// it) and out of `BlsMode` (compared and matched on everywhere). Thread-local rather than global:
+// fuzz workers and tests run executions on several threads of one process, each with its own
+// runner and possibly its own seed, and an execution runs on the thread that called it.
+thread_local! {
+    static BATCH_SEED: std::cell::Cell<Option<BatchSeed>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with `seed` as this thread's [`BatchSeed`] (restored afterwards, also on a panic).
+pub fn with_batch_seed<R>(seed: BatchSeed, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<BatchSeed>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BATCH_SEED.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(BATCH_SEED.with(|s| s.replace(Some(seed))));
+    f()
+}
+
+/// This thread's [`BatchSeed`]: the one set by [`with_batch_seed`], else [`process_batch_seed`].
+pub fn current_batch_seed() -> BatchSeed {
+    BATCH_SEED.with(std::cell::Cell::get).unwrap_or_else(process_batch_seed)
+}
+
+/// The random scalars of one batch, as production clients draw them (Lighthouse
+/// `crypto/bls/src/impls/blst.rs` `verify_signature_sets`: a nonzero 64-bit scalar per set, from a
+/// CSPRNG): a `ChaCha20Rng` seeded with `sha256(seed ‖ len ‖ (message ‖ signature ‖ key count)*)`.
+/// Unpredictable to whoever chooses the signatures (they do not know `seed`), yet a pure function
+/// of `(seed, batch)`: a replay with the same seed draws the same scalars however many executions
+/// ran before. Each scalar is little-endian in the low 8 bytes of a `blst_scalar`, never zero (a
+/// zero scalar would drop its set from the check).
+pub fn batch_scalars(seed: &BatchSeed, sets: &[SignatureSet]) -> Vec<u64> {
+    let mut material = Vec::with_capacity(seed.len().saturating_add(sets.len().saturating_mul(136)).saturating_add(8));
+    material.extend_from_slice(seed);
+    material.extend_from_slice(&(sets.len() as u64).to_le_bytes());
+    for set in sets {
+        material.extend_from_slice(set.message.as_slice());
+        material.extend_from_slice(set.signature.as_slice());
+        material.extend_from_slice(&(set.pubkeys.len() as u64).to_le_bytes());
+    }
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(crate::hash(&material));
+    sets.iter()
+        .map(|_| loop {
+            let r = rng.next_u64();
+            if r != 0 {
+                break r;
+            }
+        })
+        .collect()
+}
+
 /// Checks every set at once with random linear combinations (`blst`
-/// `verify_multiple_aggregate_signatures`, 64-bit scalars from a ChaCha RNG seeded with `seed`, so
-/// a run is reproducible). `true` for an empty slice. Equivalent, with overwhelming probability, to
-/// every set passing `FastAggregateVerify`; use [`verify_signature_set`] to name the failing one.
-pub fn verify_signature_sets(mode: BlsMode, sets: &[SignatureSet], seed: u64) -> bool {
+/// `verify_multiple_aggregate_signatures`, 64-bit scalars from [`batch_scalars`] under this
+/// thread's [`current_batch_seed`]). `true` for an empty slice. Equivalent, except with
+/// probability about 2^-64, to every set passing `FastAggregateVerify`; use
+/// [`verify_signature_set`] to name the failing one.
+pub fn verify_signature_sets(mode: BlsMode, sets: &[SignatureSet]) -> bool {
     if mode == BlsMode::AssumeValid || sets.is_empty() {
         return true;
+    }
+    verify_signature_sets_with_scalars(mode, sets, &batch_scalars(&current_batch_seed(), sets))
+}
+
+/// [`verify_signature_sets`] with the given scalars (one per set, each used as a 64-bit scalar),
+/// for tests that fix them. `false` when the counts differ.
+pub fn verify_signature_sets_with_scalars(mode: BlsMode, sets: &[SignatureSet], scalars: &[u64]) -> bool {
+    if mode == BlsMode::AssumeValid || sets.is_empty() {
+        return true;
+    }
+    if scalars.len() != sets.len() {
+        return false;
     }
     let mut aggregated = Vec::with_capacity(sets.len());
     let mut sigs = Vec::with_capacity(sets.len());
@@ -159,17 +249,13 @@ pub fn verify_signature_sets(mode: BlsMode, sets: &[SignatureSet], seed: u64) ->
         let Ok(sig) = signature(&set.signature) else { return false };
         sigs.push(sig);
     }
-    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
-    let rands: Vec<blst::blst_scalar> = sets
+    let rands: Vec<blst::blst_scalar> = scalars
         .iter()
-        .map(|_| {
+        .map(|r| {
             let mut scalar = blst::blst_scalar::default();
-            let mut bytes = [0u8; 32];
-            // A zero scalar would drop its set from the check.
-            while bytes[..8].iter().all(|b| *b == 0) {
-                rng.fill_bytes(&mut bytes[..8]);
+            for (b, v) in scalar.b.iter_mut().zip(r.to_le_bytes()) {
+                *b = v;
             }
-            scalar.b = bytes;
             scalar
         })
         .collect();
@@ -214,6 +300,51 @@ pub mod testing {
             BlsSignature::from(self.sk.sign(message.as_slice(), DST, &[]).compress())
         }
     }
+
+    /// The order `r` of the BLS12-381 groups, big-endian.
+    const CURVE_ORDER: [u8; 32] = [
+        0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8, 0x05, 0x53, 0xbd, 0xa4, 0x02, 0xff, 0xfe,
+        0x5b, 0xfe, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01,
+    ];
+
+    /// `k·H(message)` in G2, compressed, for `k = scalar`, or `k = r - scalar` (that is, `-scalar`)
+    /// when `negate`: the signature of `message` under secret key `k`. `None` for `scalar == 0`.
+    pub fn scaled_message_point(message: &Root, scalar: u64, negate: bool) -> Option<BlsSignature> {
+        let mut k = [0u8; 32];
+        for (b, v) in k.iter_mut().rev().zip(scalar.to_le_bytes()) {
+            *b = v;
+        }
+        if negate {
+            let mut out = CURVE_ORDER;
+            let mut borrow = false;
+            for (o, s) in out.iter_mut().rev().zip(k.iter().rev()) {
+                let (d1, b1) = o.overflowing_sub(*s);
+                let (d2, b2) = d1.overflowing_sub(u8::from(borrow));
+                *o = d2;
+                borrow = b1 || b2;
+            }
+            k = out;
+        }
+        let sk = min_pk::SecretKey::from_bytes(&k).ok()?;
+        Some(BlsSignature::from(sk.sign(message.as_slice(), DST, &[]).compress()))
+    }
+
+    /// `a + b` in G2 (signature aggregation). `None` when either does not decompress.
+    pub fn add_signatures(a: &BlsSignature, b: &BlsSignature) -> Option<BlsSignature> {
+        let (a, b) = (signature(a).ok()?, signature(b).ok()?);
+        let sum = min_pk::AggregateSignature::aggregate(&[&a, &b], false).ok()?;
+        Some(BlsSignature::from(sum.to_signature().compress()))
+    }
+
+    /// Two signatures forged to cancel in a batch whose scalars are `(r1, r2)`: `(s1 + r2·D,
+    /// s2 - r1·D)` with `D = H(anchor)`. Each fails alone (when `s1`, `s2` were valid), yet
+    /// `r1·(s1 + r2·D) + r2·(s2 - r1·D) = r1·s1 + r2·s2`, so a batch check with those scalars
+    /// passes: why the scalars must be unknown to whoever chooses the signatures.
+    pub fn cancelling_pair(s1: &BlsSignature, s2: &BlsSignature, r1: u64, r2: u64, anchor: &Root) -> Option<(BlsSignature, BlsSignature)> {
+        let plus = scaled_message_point(anchor, r2, false)?;
+        let minus = scaled_message_point(anchor, r1, true)?;
+        Some((add_signatures(s1, &plus)?, add_signatures(s2, &minus)?))
+    }
 }
 
 #[cfg(test)]
@@ -241,11 +372,95 @@ mod tests {
                 SignatureSet { pubkeys: vec![PublicKey::from_bytes(&kp.pubkey).unwrap()], message: msg, signature: kp.sign(&msg) }
             })
             .collect();
-        assert!(verify_signature_sets(BlsMode::Real, &sets, 1));
+        assert!(verify_signature_sets(BlsMode::Real, &sets));
         sets[2].message = Root::repeat_byte(2);
-        assert!(!verify_signature_sets(BlsMode::Real, &sets, 1));
+        assert!(!verify_signature_sets(BlsMode::Real, &sets));
         assert!(!verify_signature_set(BlsMode::Real, &sets[2]));
         assert!(verify_signature_set(BlsMode::Real, &sets[1]));
         assert!(!fast_aggregate_verify(BlsMode::Real, &[], &msg, &sets[0].signature));
+    }
+
+    fn signed_sets(n: u64) -> Vec<SignatureSet> {
+        (0..n)
+            .map(|i| {
+                let kp = Keypair::deterministic(b"forge", i).unwrap();
+                let msg = Root::repeat_byte(u8::try_from(i).unwrap().wrapping_add(1));
+                SignatureSet { pubkeys: vec![PublicKey::from_bytes(&kp.pubkey).unwrap()], message: msg, signature: kp.sign(&msg) }
+            })
+            .collect()
+    }
+
+    /// The scalars the batch used before the per-run seed: `ChaCha12Rng::seed_from_u64(seed)`,
+    /// 8 bytes per set (seed 0 in `resolve`, the first 8 bytes of `sha256(block signature)` in
+    /// `finish`), all known to whoever writes the block.
+    fn old_scalars(seed: u64, n: usize) -> Vec<u64> {
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| {
+                let mut bytes = [0u8; 8];
+                while bytes.iter().all(|b| *b == 0) {
+                    rng.fill_bytes(&mut bytes);
+                }
+                u64::from_le_bytes(bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forged_pair_cancels_under_known_scalars_but_not_under_a_secret_seed() {
+        let mut sets = signed_sets(2);
+        let known = old_scalars(0, 2);
+        let (s0, s1) = testing::cancelling_pair(&sets[0].signature, &sets[1].signature, known[0], known[1], &Root::repeat_byte(0xaa)).unwrap();
+        sets[0].signature = s0;
+        sets[1].signature = s1;
+        // Both signatures are wrong ...
+        assert!(!verify_signature_set(BlsMode::Real, &sets[0]));
+        assert!(!verify_signature_set(BlsMode::Real, &sets[1]));
+        // ... yet a batch with the scalars the forger knew passes (the old `resolve`) ...
+        assert!(verify_signature_sets_with_scalars(BlsMode::Real, &sets, &known));
+        // ... while the seeded batch rejects it under every seed tried.
+        for i in 0..8u8 {
+            assert!(!with_batch_seed([i; 32], || verify_signature_sets(BlsMode::Real, &sets)), "seed {i}");
+        }
+        assert!(!verify_signature_sets(BlsMode::Real, &sets));
+    }
+
+    #[test]
+    fn seeded_batches_agree_with_single_checks_under_every_seed() {
+        let good = signed_sets(5);
+        let mut bad = good.clone();
+        bad[3].signature = good[2].signature;
+        for i in 0..8u8 {
+            let seed = [i.wrapping_mul(37); 32];
+            assert!(with_batch_seed(seed, || verify_signature_sets(BlsMode::Real, &good)), "seed {i}");
+            assert!(!with_batch_seed(seed, || verify_signature_sets(BlsMode::Real, &bad)), "seed {i}");
+        }
+    }
+
+    #[test]
+    fn scalars_are_a_function_of_seed_and_batch() {
+        let sets = signed_sets(4);
+        let a = batch_scalars(&[1; 32], &sets);
+        assert_eq!(a.len(), 4);
+        assert!(a.iter().all(|r| *r != 0));
+        // Same seed, same batch: same scalars (replay is exact) whatever ran in between.
+        let _ = batch_scalars(&[1; 32], &sets[..2]);
+        assert_eq!(batch_scalars(&[1; 32], &sets), a);
+        // Another seed, or another batch: other scalars.
+        assert_ne!(batch_scalars(&[2; 32], &sets), a);
+        let mut other = sets.clone();
+        other[0].signature = sets[1].signature;
+        assert_ne!(batch_scalars(&[1; 32], &other), a);
+        // The thread's seed is the one set around the call, and is restored afterwards.
+        let outer = current_batch_seed();
+        assert_eq!(outer, process_batch_seed());
+        with_batch_seed([9; 32], || {
+            assert_eq!(current_batch_seed(), [9; 32]);
+            with_batch_seed([8; 32], || assert_eq!(current_batch_seed(), [8; 32]));
+            assert_eq!(current_batch_seed(), [9; 32]);
+        });
+        assert_eq!(current_batch_seed(), outer);
+        // A wrong scalar count is a failed check, never a panic.
+        assert!(!verify_signature_sets_with_scalars(BlsMode::Real, &sets, &a[..3]));
     }
 }

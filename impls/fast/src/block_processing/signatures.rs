@@ -1,5 +1,9 @@
 //! Signature checks of a block, collected as [`SignatureSet`]s in spec order and verified in one
-//! batch (`bls::verify_signature_sets`, deterministic seed).
+//! batch (`bls::verify_signature_sets`): as production clients do (Lighthouse
+//! `crypto/bls/src/impls/blst.rs` `verify_signature_sets`), each set is weighted by a random nonzero
+//! 64-bit scalar, drawn from a CSPRNG keyed by the run's secret seed and the batch
+//! ([`bls::batch_scalars`]). Whoever chooses the signatures cannot predict the scalars, so two bad
+//! signatures cannot be made to cancel; a replay with the recorded seed draws the same scalars.
 //!
 //! Verdicts stay spec-equal: every set is added at the spec's `assert bls.Verify(...)`, after the
 //! structural asserts that precede it. When a structural assert fails later, the sets collected
@@ -59,19 +63,19 @@ impl SigVerifier {
     /// The verdict when a structural assert fails with `err`: the first pending signature that
     /// fails (the spec checked it earlier), else `err`.
     pub fn resolve(&mut self, err: Reject) -> Reject {
-        match self.verify_pending(0) {
+        match self.verify_pending() {
             Ok(()) => err,
             Err(sig) => sig,
         }
     }
 
-    fn verify_pending(&mut self, seed: u64) -> Result<(), Reject> {
+    fn verify_pending(&mut self) -> Result<(), Reject> {
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
             return Ok(());
         }
         let sets: Vec<SignatureSet> = pending.iter().map(|(s, _)| s.clone()).collect();
-        if bls::verify_signature_sets(self.mode, &sets, seed) {
+        if bls::verify_signature_sets(self.mode, &sets) {
             return Ok(());
         }
         for (set, reject) in &pending {
@@ -87,8 +91,8 @@ impl SigVerifier {
     ///
     /// # Errors
     /// The reason of the first failing set in spec order.
-    pub fn finish(&mut self, seed: u64) -> Result<(), Reject> {
-        self.verify_pending(seed)
+    pub fn finish(&mut self) -> Result<(), Reject> {
+        self.verify_pending()
     }
 }
 
@@ -114,7 +118,7 @@ mod tests {
         v.add(k, m, s, Reject::InvalidIndexedAttestationSignature).unwrap();
         let (k, m, s) = set(3, false);
         v.add(k, m, s, Reject::InvalidVoluntaryExitSignature).unwrap();
-        assert_eq!(v.finish(9), Err(Reject::InvalidIndexedAttestationSignature));
+        assert_eq!(v.finish(), Err(Reject::InvalidIndexedAttestationSignature));
     }
 
     #[test]
@@ -140,6 +144,6 @@ mod tests {
         let mut a = SigVerifier::batched(BlsMode::AssumeValid);
         assert_eq!(a.add(k, m, s, Reject::InvalidBlockSignature), Ok(()));
         assert_eq!(a.add(None, m, s, Reject::InvalidBlockSignature), Ok(()));
-        assert_eq!(a.finish(0), Ok(()));
+        assert_eq!(a.finish(), Ok(()));
     }
 }
