@@ -17,3 +17,4 @@ pub mod harness;
 pub mod dkg;
 pub mod ssz_types;
 pub mod panics;
+pub mod bugs;
