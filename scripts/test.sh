@@ -15,7 +15,7 @@ if [ -z "${DIVERGE_SPEC_TESTS:-}" ] && [ ! -d ../shared/consensus-spec-tests/tes
   else
     step "no spec vectors (\$DIVERGE_SPEC_TESTS unset, no ../shared/consensus-spec-tests/tests, no spec-tests/tests):" \
       "providing them with scripts/get-spec-tests.sh (download; without GitHub access, generation from PyPI" \
-      "eth2spec==1.1.10 with Python 3.9, about 30 min on 2 cores)"
+      "eth2spec==1.1.10 with Python 3.9: slow, more than an hour on a busy 2-core machine; once only)"
     start=$SECONDS
     bash scripts/get-spec-tests.sh >/dev/null
     step "spec vectors ready in spec-tests/tests after $((SECONDS - start))s"
@@ -39,7 +39,8 @@ cargo clippy --locked --workspace --all-targets --features "$all" -- -D warnings
 # One `cargo test` per bug feature, with only the test binaries that check bugs. phase0 bugs
 # (diverge-fast) recompile diverge-fast and diverge; drand bugs (dkg-drand) recompile dkg-drand and
 # diverge and also run dkg-drand's own scenario tests under the feature.
-while IFS=$'\t' read -r name feature krate target signature; do
+# (The list is read on fd 3, so nothing a test runs can consume it from stdin.)
+while IFS=$'\t' read -r -u 3 name feature krate target signature; do
   step "bug build: $feature ($name in $krate, target $target: $signature)"
   case "$krate" in
     diverge-fast)
@@ -50,5 +51,5 @@ while IFS=$'\t' read -r name feature krate target signature; do
       --test dkg_regressions --test dkg_smoke --test scenarios ;;
     *) echo "error: scripts/test.sh does not know how to test bugs of crate $krate" >&2; exit 1 ;;
   esac
-done <<<"$bugs"
+done 3<<<"$bugs"
 step "all tests passed"
