@@ -1,32 +1,30 @@
 #!/usr/bin/env bash
-# Proves the fuzzer can find something: a build with a re-injected historical bug (bugs.md A) is
+# Proves the fuzzer can find something: a build with a re-injected historical bug (bugs.md) is
 # fuzzed with the built-in loop from the shipped seeds (not from the regression file), and the
 # expected divergence must be reported within a time bound.
 #
 #   ci/bug-smoke.sh [BUG] [SECONDS]     (default: attestation-committee-index-unchecked 120)
 #
-# The seeds alone must not show the divergence (checked first), so what is found was found by
-# mutation.
+# BUG is a name or feature of the registry (`diverge list --bugs`: differential/src/bugs.rs), which
+# gives its feature, target and expected signature. The seeds alone must not show the divergence
+# (checked first), so what is found was found by mutation.
 #
 # The bug build goes to target/bug-smoke, so target/release/diverge stays the default build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bug=${1:-attestation-committee-index-unchecked}
 bound=${2:-120}
-case "$bug" in
-  empty-attesting-indices) target=attestation; expected="attestation: spec-vs-fast: IndexedAttestationEmpty/valid" ;;
-  committee-index-eq-count) target=attestation; expected="attestation: spec-vs-fast: CommitteeIndexOutOfRange/valid" ;;
-  attestation-committee-index-unchecked) target=attestation; expected="attestation: spec-vs-fast: CommitteeIndexOutOfRange/crash" ;;
-  attester-slashing-index-unchecked) target=attester_slashing; expected="attester_slashing: spec-vs-fast: ValidatorIndexOutOfRange/crash" ;;
-  proposer-slashing-signed-header-compare) target=proposer_slashing; expected="proposer_slashing: spec-vs-fast: ProposerSlashingHeadersEqual/valid" ;;
-  deposit-merkle-unchecked) target=deposit; expected="deposit: spec-vs-fast: DepositInvalidMerkleProof/valid" ;;
-  voluntary-exit-nocheck) target=voluntary_exit; expected="voluntary_exit: spec-vs-fast: ExitEpochInFuture/valid" ;;
-  *) echo "ci/bug-smoke.sh: no expected signature recorded for bug $bug" >&2; exit 2 ;;
-esac
+cargo build --release --locked -p diverge
+entry=$(target/release/diverge list --bugs | awk -F'\t' -v b="$bug" '$1 == b || $2 == b')
+if [ -z "$entry" ]; then
+  echo "ci/bug-smoke.sh: $bug is not a bug of the registry; known: $(target/release/diverge list --bugs | cut -f1 | paste -sd' ' -)" >&2
+  exit 2
+fi
+IFS=$'\t' read -r bug feature _crate target expected <<<"$entry"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-echo "== bug build: bug-$bug (target/bug-smoke)"
-CARGO_TARGET_DIR=target/bug-smoke cargo build --release --locked -p diverge --features "bug-$bug"
+echo "== bug build: $feature (target/bug-smoke)"
+CARGO_TARGET_DIR=target/bug-smoke cargo build --release --locked -p diverge --features "$feature"
 echo "== the seeds alone: corpora/$target"
 target/bug-smoke/release/diverge run --target "$target" "corpora/$target" --findings "$work/seed-findings" --json > "$work/seeds.json" || true
 # The seeds' report: exit 0 when no seed shows the divergence, 1 when one does, 2 when unreadable.

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-targets=$(target/release/diverge list --json | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["targets"]))')
+targets=$(target/release/diverge list --json | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)["targets"]))')
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0

@@ -45,8 +45,13 @@ generate() {
   echo "generating phase0 vectors from PyPI eth2spec==1.1.10 with $py (this takes a while)" >&2
   "$py" -m venv "$venv"
   "$venv/bin/pip" install --quiet eth2spec==1.1.10 python-snappy pytest
-  mkdir -p "$dest/tests"
-  "$venv/bin/python" "$repo/tools/gen_spec_tests.py" -o "$dest/tests" -l minimal mainnet
+  # Into a scratch directory first: an interrupted generation must not leave a `tests` directory
+  # that looks complete.
+  rm -rf "$dest/tests.partial"
+  mkdir -p "$dest/tests.partial"
+  "$venv/bin/python" "$repo/tools/gen_spec_tests.py" -o "$dest/tests.partial" -l minimal mainnet
+  rm -rf "$dest/tests"
+  mv "$dest/tests.partial" "$dest/tests"
 }
 
 if ! download; then

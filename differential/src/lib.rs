@@ -17,6 +17,7 @@ pub mod harness;
 pub mod dkg;
 pub mod ssz_types;
 pub mod panics;
+pub mod bugs;
 pub mod policy;
 pub mod supervisor;
 #[cfg(feature = "fault-injection")]

@@ -1,5 +1,7 @@
 //! The re-injected phase0 bugs (design bugs.md A) and their regression inputs,
-//! `corpora/regressions/<target>/<bug>.bin` (described in `corpora/regressions/README.md`).
+//! `corpora/regressions/<target>/<bug>.bin` (described in `corpora/regressions/README.md`). Which
+//! bugs exist, their targets, files and signatures come from the registry (`diverge::bugs`); this
+//! file adds how each input is derived and what the fixed build agrees on.
 //!
 //! Each input is derived from a shipped seed by [`REGRESSIONS`]' `derive` (deterministic;
 //! `DIVERGE_WRITE_REGRESSIONS=1 cargo test -p diverge --test bug_regressions` rewrites the files,
@@ -29,20 +31,28 @@ use std::sync::OnceLock;
 
 type E = MinimalSpec;
 
-/// One re-injected bug and its regression input.
+/// How the regression input of a registered bug is derived.
 struct Regression {
-    /// Bug name (feature `bug-<name>`, file `<name>.bin`).
+    /// Bug name in the registry.
     bug: &'static str,
-    /// Target.
-    target: Target,
     /// The seed file (in `corpora/<target>/`) the input is derived from.
     seed: &'static str,
     /// What the default build agrees on: `valid` or the reject name.
     agreed: &'static str,
-    /// The signature under `bug-<name>`.
-    signature: &'static str,
     /// Derives the input from the decoded seed: `(selector, operation)` in place.
     derive: fn(&mut u16, &mut Operation<E>, &Context),
+}
+
+impl Regression {
+    fn entry(&self) -> &'static diverge::bugs::Bug {
+        diverge::bugs::find(self.bug).unwrap_or_else(|| panic!("{} is not in the registry", self.bug))
+    }
+    fn target(&self) -> Target {
+        self.entry().target
+    }
+    fn signature(&self) -> &'static str {
+        self.entry().signature()
+    }
 }
 
 /// What a derivation may look at: the pool manifest and states.
@@ -56,10 +66,8 @@ struct Context {
 const REGRESSIONS: &[Regression] = &[
     Regression {
         bug: "empty-attesting-indices",
-        target: Target::Attestation,
         seed: "success.bin",
         agreed: "IndexedAttestationEmpty",
-        signature: "attestation: spec-vs-fast: IndexedAttestationEmpty/valid",
         derive: |_, op, _| {
             // Every aggregation bit cleared: no attesting index.
             if let Operation::Attestation(a) = op {
@@ -71,10 +79,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "committee-index-eq-count",
-        target: Target::Attestation,
         seed: "success.bin",
         agreed: "CommitteeIndexOutOfRange",
-        signature: "attestation: spec-vs-fast: CommitteeIndexOutOfRange/valid",
         derive: |sel, op, ctx| {
             // data.index = get_committee_count_per_slot(state, data.target.epoch).
             if let Operation::Attestation(a) = op {
@@ -84,10 +90,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "proposer-slashing-epoch",
-        target: Target::ProposerSlashing,
         seed: "proposer_is_not_activated.bin",
         agreed: "ProposerNotSlashable",
-        signature: "proposer_slashing: spec-vs-fast: ProposerNotSlashable/valid",
         derive: |_, op, _| {
             // Both headers at slot 2**32: the proposer, activated only next epoch, is not
             // slashable now but is at the headers' (future) epoch.
@@ -99,10 +103,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "proposer-slashing-signed-header-compare",
-        target: Target::ProposerSlashing,
         seed: "success.bin",
         agreed: "ProposerSlashingHeadersEqual",
-        signature: "proposer_slashing: spec-vs-fast: ProposerSlashingHeadersEqual/valid",
         derive: |_, op, _| {
             // Header 2 := header 1; the two signatures stay different.
             if let Operation::ProposerSlashing(ps) = op {
@@ -112,10 +114,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "attester-slashing-index-unchecked",
-        target: Target::AttesterSlashing,
         seed: "success_double.bin",
         agreed: "ValidatorIndexOutOfRange",
-        signature: "attester_slashing: spec-vs-fast: ValidatorIndexOutOfRange/crash",
         derive: |_, op, _| {
             // Index 2**20 (past any pool registry) appended to both attestations, so it is in
             // the intersection of slashed indices.
@@ -127,10 +127,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "proposer-slashing-overflow",
-        target: Target::ProposerSlashing,
         seed: "success.bin",
         agreed: "ValidatorIndexOutOfRange",
-        signature: "proposer_slashing: spec-vs-fast: ValidatorIndexOutOfRange/crash",
         derive: |_, op, _| {
             // proposer_index 2**63 in both headers: above Nim's high(int).
             if let Operation::ProposerSlashing(ps) = op {
@@ -141,10 +139,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "deposit-merkle-unchecked",
-        target: Target::Deposit,
         seed: "success_top_up.bin",
         agreed: "DepositInvalidMerkleProof",
-        signature: "deposit: spec-vs-fast: DepositInvalidMerkleProof/valid",
         derive: |_, op, _| {
             // A thousand times the top-up amount under the original proof: minted ETH.
             if let Operation::Deposit(d) = op {
@@ -154,10 +150,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "attestation-committee-index-unchecked",
-        target: Target::Attestation,
         seed: "success.bin",
         agreed: "CommitteeIndexOutOfRange",
-        signature: "attestation: spec-vs-fast: CommitteeIndexOutOfRange/crash",
         derive: |sel, op, ctx| {
             // data.index = committee count + 1000: past the last committee of the epoch.
             if let Operation::Attestation(a) = op {
@@ -167,10 +161,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "voluntary-exit-nocheck",
-        target: Target::VoluntaryExit,
         seed: "success.bin",
         agreed: "ExitEpochInFuture",
-        signature: "voluntary_exit: spec-vs-fast: ExitEpochInFuture/valid",
         derive: |_, op, _| {
             // An exit valid only from epoch 2**64 - 1.
             if let Operation::VoluntaryExit(x) = op {
@@ -180,10 +172,8 @@ const REGRESSIONS: &[Regression] = &[
     },
     Regression {
         bug: "proposer-index-overflow",
-        target: Target::BlockHeader,
         seed: "success_block_header.bin",
         agreed: "ArithmeticOverflow",
-        signature: "block_header: spec-vs-fast: ArithmeticOverflow/crash",
         derive: |sel, _, ctx| {
             // The same block against the crafted copy of its pre-state whose effective balances
             // are 2**57 Gwei (pool source `crafted:huge-effective-balance from ...`).
@@ -214,7 +204,9 @@ fn root() -> PathBuf {
 }
 
 fn regression_path(r: &Regression) -> PathBuf {
-    root().join("corpora/regressions").join(r.target.name()).join(format!("{}.bin", r.bug))
+    let entry = r.entry();
+    let [file] = entry.regressions else { panic!("{}: one regression file per phase0 bug", r.bug) };
+    root().join("corpora/regressions").join(file.file)
 }
 
 fn context() -> &'static Context {
@@ -228,13 +220,13 @@ fn context() -> &'static Context {
 
 /// The generator: the regression input of `r`, from its seed.
 fn generate(r: &Regression) -> Vec<u8> {
-    let seed_path = root().join("corpora").join(r.target.name()).join(r.seed);
+    let seed_path = root().join("corpora").join(r.target().name()).join(r.seed);
     let bytes = std::fs::read(&seed_path).unwrap_or_else(|e| panic!("{}: {e}", seed_path.display()));
-    let decoded = decode::<E>(r.target, &bytes).unwrap_or_else(|e| panic!("{}: {e}", seed_path.display()));
+    let decoded = decode::<E>(r.target(), &bytes).unwrap_or_else(|e| panic!("{}: {e}", seed_path.display()));
     let (mut selector, mut operation) = (decoded.selector, decoded.operation);
     (r.derive)(&mut selector, &mut operation, context());
     let (target, out) = encode::<E>(selector, &operation);
-    assert_eq!(target, r.target);
+    assert_eq!(target, r.target());
     out
 }
 
@@ -268,73 +260,44 @@ fn regression_files_are_generated_from_the_seeds() {
         }
         assert_eq!(load(r), generated, "{} differs from its generator (DIVERGE_WRITE_REGRESSIONS=1 rewrites it)", path.display());
     }
-    let names: std::collections::BTreeSet<&str> = REGRESSIONS.iter().map(|r| r.bug).collect();
-    assert_eq!(names.len(), 10, "one regression per phase0-processing bug of bugs.md A");
 }
 
-/// Without any bug feature every implementation agrees on every regression input, on the
-/// spec's verdict.
-#[cfg(not(any(
-    feature = "bug-empty-attesting-indices",
-    feature = "bug-committee-index-eq-count",
-    feature = "bug-proposer-slashing-epoch",
-    feature = "bug-proposer-slashing-signed-header-compare",
-    feature = "bug-attester-slashing-index-unchecked",
-    feature = "bug-proposer-slashing-overflow",
-    feature = "bug-deposit-merkle-unchecked",
-    feature = "bug-attestation-committee-index-unchecked",
-    feature = "bug-voluntary-exit-nocheck",
-    feature = "bug-proposer-index-overflow",
-)))]
+/// This file derives an input for exactly the registry's diverge-fast bugs.
 #[test]
-fn fixed_build_agrees_on_every_regression() {
-    let s = session(BlsMode::AssumeValid);
-    for r in REGRESSIONS {
-        let outcome = s.run(r.target, &load(r));
-        assert_eq!(agreed_kind(&outcome).as_deref(), Some(r.agreed), "{}: {outcome:?}", r.bug);
-    }
+fn derivations_cover_the_registry() {
+    let here: std::collections::BTreeSet<&str> = REGRESSIONS.iter().map(|r| r.bug).collect();
+    let registered: std::collections::BTreeSet<&str> = diverge::bugs::BUGS.iter().filter(|b| b.krate == diverge::bugs::FAST).map(|b| b.name).collect();
+    assert_eq!(here.len(), REGRESSIONS.len(), "a bug derived twice");
+    assert_eq!(here, registered, "derivations here vs diverge-fast bugs of the registry");
 }
 
-/// The bug compiled in by this build, if any.
-#[allow(dead_code, reason = "unused in the default build")]
+/// The diverge-fast bug compiled into this build, if any (from the registry).
 fn enabled_bug() -> Option<&'static str> {
-    let on: Vec<&str> = [
-        (cfg!(feature = "bug-empty-attesting-indices"), "empty-attesting-indices"),
-        (cfg!(feature = "bug-committee-index-eq-count"), "committee-index-eq-count"),
-        (cfg!(feature = "bug-proposer-slashing-epoch"), "proposer-slashing-epoch"),
-        (cfg!(feature = "bug-proposer-slashing-signed-header-compare"), "proposer-slashing-signed-header-compare"),
-        (cfg!(feature = "bug-attester-slashing-index-unchecked"), "attester-slashing-index-unchecked"),
-        (cfg!(feature = "bug-proposer-slashing-overflow"), "proposer-slashing-overflow"),
-        (cfg!(feature = "bug-deposit-merkle-unchecked"), "deposit-merkle-unchecked"),
-        (cfg!(feature = "bug-attestation-committee-index-unchecked"), "attestation-committee-index-unchecked"),
-        (cfg!(feature = "bug-voluntary-exit-nocheck"), "voluntary-exit-nocheck"),
-        (cfg!(feature = "bug-proposer-index-overflow"), "proposer-index-overflow"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
-    assert!(on.len() <= 1, "one bug feature at a time: {on:?}");
+    let on: Vec<&str> = diverge::bugs::enabled().into_iter().filter(|b| b.krate == diverge::bugs::FAST).map(|b| b.name).collect();
+    assert!(on.len() <= 1, "one phase0 bug feature at a time: {on:?}");
     on.first().copied()
 }
 
-/// With `bug-<name>` the regression of that bug diverges with exactly its signature; the
-/// regressions of other targets are still agreed on.
+/// Default build: every implementation agrees on every regression input, on the spec's verdict.
+/// With a bug feature: that bug's input diverges with exactly the registry's signature, and the
+/// inputs of other targets are still agreed on.
 #[test]
-fn bug_build_diverges_with_the_expected_signature() {
-    let Some(bug) = enabled_bug() else { return };
-    let r = REGRESSIONS.iter().find(|r| r.bug == bug).expect("a regression per bug");
+fn each_regression_gives_the_verdict_this_build_expects() {
+    let bug = enabled_bug().map(|name| REGRESSIONS.iter().find(|r| r.bug == name).expect("a derivation per bug"));
     let s = session(BlsMode::AssumeValid);
-    let outcome = s.run(r.target, &load(r));
-    assert_eq!(outcome.signature(), Some(r.signature), "{bug}: {outcome:?}");
-    for other in REGRESSIONS.iter().filter(|o| o.target != r.target) {
-        let o = s.run(other.target, &load(other));
-        assert_eq!(agreed_kind(&o).as_deref(), Some(other.agreed), "{bug} build, {}: {o:?}", other.bug);
+    for r in REGRESSIONS {
+        let outcome = s.run(r.target(), &load(r));
+        match bug {
+            Some(b) if b.bug == r.bug => assert_eq!(outcome.signature(), Some(r.signature()), "{}: {outcome:?}", r.bug),
+            Some(b) if b.target() == r.target() => {}
+            _ => assert_eq!(agreed_kind(&outcome).as_deref(), Some(r.agreed), "{:?} build, {}: {outcome:?}", bug.map(|b| b.bug), r.bug),
+        }
     }
 }
 
 fn replay_json(r: &Regression) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_diverge"))
-        .args(["replay", regression_path(r).to_str().expect("utf-8"), "--target", r.target.name(), "--json"])
+        .args(["replay", regression_path(r).to_str().expect("utf-8"), "--target", r.target().name(), "--json"])
         .output()
         .expect("run diverge replay");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}; stderr {}", r.bug, String::from_utf8_lossy(&out.stderr)))
@@ -351,7 +314,7 @@ fn replay_is_deterministic_across_processes() {
         assert_eq!(a["status"], b["status"], "{}", r.bug);
         if bug == Some(r.bug) {
             assert_eq!(a["status"], "diverged", "{}", r.bug);
-            assert_eq!(a["divergence"]["signature"], r.signature, "{}", r.bug);
+            assert_eq!(a["divergence"]["signature"], r.signature(), "{}", r.bug);
         } else if bug.is_none() {
             assert_eq!(a["status"], "agreed", "{}", r.bug);
         }
@@ -392,7 +355,8 @@ fn findings_survive_sigkill() {
     let status = child.wait().expect("wait");
     assert!(!status.success(), "killed, not finished: {status:?}");
     assert!(!reported.is_empty(), "no NEW FINDING line before the loop ended");
-    assert!(reported.iter().any(|(s, _)| s == "attestation: spec-vs-fast: IndexedAttestationEmpty/valid"), "{reported:?}");
+    let expected = diverge::bugs::find("empty-attesting-indices").expect("registered").signature();
+    assert!(reported.iter().any(|(s, _)| s == expected), "{reported:?}");
     // Everything on disk is complete, not only what was reported.
     let mut on_disk = 0;
     for target_dir in std::fs::read_dir(&findings).expect("findings dir").filter_map(Result::ok) {

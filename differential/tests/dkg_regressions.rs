@@ -8,6 +8,9 @@
 //! cargo test -p diverge --features pre1343 --test dkg_regressions
 //! cargo test -p diverge --features short-signature-slice --test dkg_regressions
 //! ```
+//!
+//! The bugs, their regression files and signatures are the registry's (`diverge::bugs`), checked
+//! by `registry_regressions_give_this_builds_verdicts`; the tests below add the fixed verdicts.
 
 use diverge::dkg::{run_dkg_packet, run_dkg_sequence, DkgOutcome};
 use std::path::Path;
@@ -83,4 +86,30 @@ fn pre1343_alone_agrees_on_the_incident() {
 #[test]
 fn short_signature_build_crashes() {
     assert_eq!(pkt("2b3b9b31-short-signature").signature(), Some("dkg_packet: drand-vs-spec: Crash/PacketSignatureTooShort"));
+}
+
+/// Every drand bug of the registry compiled into this build diverges on each of its regression
+/// inputs with the registry's signature; in the default build both implementations agree on all
+/// of them.
+#[test]
+fn registry_regressions_give_this_builds_verdicts() {
+    let drand: Vec<&diverge::bugs::Bug> = diverge::bugs::BUGS.iter().filter(|b| b.krate == diverge::bugs::DRAND).collect();
+    assert!(!drand.is_empty());
+    let any_enabled = drand.iter().any(|b| b.enabled());
+    for bug in drand {
+        for r in bug.regressions {
+            let (target, file) = r.file.split_once('/').unwrap_or_else(|| panic!("{}: {}", bug.name, r.file));
+            let name = file.strip_suffix(".bin").unwrap_or_else(|| panic!("{}: {}", bug.name, r.file));
+            let outcome = match target {
+                "dkg_packet" => pkt(name),
+                "dkg_sequence" => seq(name),
+                other => panic!("{}: {other} is not a DKG target", bug.name),
+            };
+            if bug.enabled() {
+                assert_eq!(outcome.signature(), Some(r.signature), "{} build, {}", bug.name, r.file);
+            } else if !any_enabled {
+                assert!(matches!(outcome, DkgOutcome::Agree { .. }), "default build, {}: {outcome:?}", r.file);
+            }
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! subsets of A..E with epochs, thresholds, timeouts and genesis data near the pool's values,
 //! votes, executes, aborts and every local command), AssumeValid, strict. Every outcome must be
 //! agreement or an allowlisted difference. `DKG_STRUCTURED_N` sets the number of sequences.
+//! Default build only (a drand bug build diverges by design), so the whole file is.
+#![cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 
 use diverge::dkg::{run_dkg_sequence_with, DkgConfig, DkgOutcome};
 use dkg_types::input::{encode_sequence_case, MetaInput, PacketInput, SequenceCase, SigSpec, Step};
@@ -156,7 +158,6 @@ fn sequence(rng: &mut Rng) -> SequenceCase {
     SequenceCase { pool: rng.below(POOL_SIZE as u64) as u8, steps }
 }
 
-#[cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 #[test]
 fn structured_sequences_only_agree_or_differ_as_allowlisted() {
     let n: usize = std::env::var("DKG_STRUCTURED_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);

@@ -28,16 +28,18 @@ fn caught_panics_never_reach_the_engine_hook_and_others_do() {
     let _ = std::panic::catch_unwind(|| panic!("ASSERTION FAILED: diverge/attestation: spec-vs-fast: a/b"));
     assert_eq!(ENGINE_SAW.load(Ordering::SeqCst), 1);
 
-    // Through the runner: under the re-injected crash bug (scripts/test.sh runs this test in
-    // every bug build), fast panics on this regression; the verdict is a crash, the engine
-    // hook sees nothing.
-    #[cfg(feature = "bug-attestation-committee-index-unchecked")]
-    {
+    // Through the runner: under a re-injected crash bug of diverge-fast (scripts/test.sh runs
+    // this test in the build of every bug whose registry signature ends in `/crash`), fast panics
+    // on the bug's regression input; the verdict is a crash, the engine hook sees nothing.
+    for bug in diverge::bugs::enabled().into_iter().filter(|b| b.krate == diverge::bugs::FAST && b.signature().ends_with("/crash")) {
         let pool = diverge::session::default_pool_dir(diverge_types::Preset::Minimal);
-        let session = diverge::session::Session::new(diverge_types::Preset::Minimal, &pool, diverge::runner::RunnerConfig::default()).unwrap();
-        let input = std::fs::read(diverge::vectors::repository_root().join("corpora/regressions/attestation/attestation-committee-index-unchecked.bin")).unwrap();
-        let outcome = session.run(diverge::target::Target::Attestation, &input);
-        assert_eq!(outcome.signature(), Some("attestation: spec-vs-fast: CommitteeIndexOutOfRange/crash"));
-        assert_eq!(ENGINE_SAW.load(Ordering::SeqCst), 1);
+        let config = diverge::runner::RunnerConfig { bls: diverge_types::BlsMode::AssumeValid, ..diverge::runner::RunnerConfig::default() };
+        let session = diverge::session::Session::new(diverge_types::Preset::Minimal, &pool, config).unwrap();
+        for r in bug.regressions {
+            let input = std::fs::read(diverge::vectors::repository_root().join("corpora/regressions").join(r.file)).unwrap();
+            let outcome = session.run(bug.target, &input);
+            assert_eq!(outcome.signature(), Some(r.signature), "{}", bug.name);
+            assert_eq!(ENGINE_SAW.load(Ordering::SeqCst), 1, "{}: the engine hook saw the implementation panic", bug.name);
+        }
     }
 }

@@ -6,14 +6,14 @@ use diverge::replay::{self, ReplaySpec};
 use diverge::runner::RunnerConfig;
 use diverge::session::{default_pool_dir, Outcome, Session};
 use diverge::target::Target;
-use diverge::vectors::{default_tests_dir, discover, run_case, VectorsConfig};
+use diverge::vectors::{discover, run_case, VectorsConfig};
 use diverge_types::{BlsMode, Preset};
 use std::fs;
 use std::path::Path;
 
 #[test]
 fn every_spec_vector_case_gives_identical_verdicts_when_run_twice() {
-    let root = default_tests_dir();
+    let root = diverge_test_vectors::require();
     let config = VectorsConfig { root, presets: Preset::ALL.to_vec(), runners: vec![], implementations: vec![] };
     let (cases, _) = discover(&config).unwrap();
     assert!(cases.len() > 1000, "only {} cases", cases.len());

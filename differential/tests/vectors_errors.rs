@@ -3,7 +3,7 @@
 //! every other case still runs and passes.
 
 use diverge::registry::implementation_names;
-use diverge::vectors::{default_tests_dir, discover, run_all, ResultRow, VectorsConfig};
+use diverge::vectors::{discover, run_all, ResultRow, VectorsConfig};
 use diverge_types::Preset;
 use std::fs;
 use std::path::Path;
@@ -22,8 +22,8 @@ fn copy_dir(src: &Path, dst: &Path) {
 }
 
 fn real_vectors() -> std::path::PathBuf {
-    let root = default_tests_dir();
-    assert!(root.join("minimal/phase0").is_dir(), "spec vectors not found at {} (scripts/get-spec-tests.sh)", root.display());
+    let root = diverge_test_vectors::require();
+    assert!(root.join("minimal/phase0").is_dir(), "no minimal/phase0 in the spec vectors at {} (scripts/get-spec-tests.sh)", root.display());
     root
 }
 

@@ -39,7 +39,10 @@ pub fn run(command: CorpusCommand) -> Result<i32> {
     match command {
         CorpusCommand::Build { tests, preset, pool, seeds, max_states, json } => {
             let preset: Preset = preset.into();
-            let tests = tests.unwrap_or_else(diverge::vectors::default_tests_dir);
+            let tests = match tests {
+                Some(dir) => dir,
+                None => diverge::vectors::default_tests_dir()?,
+            };
             let pool = pool.unwrap_or_else(|| default_pool_dir(preset));
             let root = diverge::vectors::repository_root().join("corpora");
             let seeds = seeds.unwrap_or_else(|| match preset {

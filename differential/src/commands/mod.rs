@@ -150,11 +150,16 @@ enum Command {
     Minimize(findings::MinimizeArgs),
     /// Group the findings below a directory by signature: counts and one example each.
     Triage(findings::TriageArgs),
-    /// List the registered implementations, targets and supported spec-test runners.
+    /// List the registered implementations, targets (strictness, seeds), supported spec-test
+    /// runners and re-injected bugs (the registry of differential/src/bugs.rs).
     List {
-        /// Print JSON.
-        #[arg(long)]
+        /// Print everything as one JSON document.
+        #[arg(long, conflicts_with = "bugs")]
         json: bool,
+        /// Print only the bugs, one per line, tab-separated, for scripts:
+        /// `name feature crate target signature`.
+        #[arg(long)]
+        bugs: bool,
     },
     /// A worker process of `fuzz`, `run` and `replay` (internal: started by them).
     #[command(name = "__worker", hide = true)]
@@ -177,17 +182,43 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Minimize(args) => findings::minimize(args),
         Command::Triage(args) => findings::triage(args),
         Command::Worker { spec } => Ok(worker::run(&spec)),
-        Command::List { json } => {
-            let impls = implementation_names();
-            let targets: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-            if json {
-                println!("{}", serde_json::json!({"implementations": impls, "targets": targets, "runners": SUPPORTED_RUNNERS}));
-            } else {
-                println!("implementations: {}", impls.join(", "));
-                println!("targets: {}", targets.join(", "));
-                println!("spec-test runners: {}", SUPPORTED_RUNNERS.join(", "));
-            }
+        Command::List { json, bugs } => {
+            list(json, bugs);
             Ok(0)
         }
     }
+}
+
+/// `diverge list`.
+fn list(json: bool, bugs_only: bool) {
+    use diverge::bugs::{targets, BUGS};
+    if bugs_only {
+        for b in BUGS {
+            println!("{}\t{}\t{}\t{}\t{}", b.name, b.feature, b.krate, b.target.name(), b.signature());
+        }
+        return;
+    }
+    let impls = implementation_names();
+    if json {
+        println!("{}", serde_json::json!({"implementations": impls, "targets": targets(), "runners": SUPPORTED_RUNNERS, "bugs": BUGS}));
+        return;
+    }
+    println!("implementations: {}", impls.join(", "));
+    println!("spec-test runners: {}", SUPPORTED_RUNNERS.join(", "));
+    println!("targets (name, reason strictness, seeds):");
+    for t in targets() {
+        println!("  {:<18} {:<8} {}", t.name, format!("{:?}", t.strictness).to_lowercase(), t.seed_dir);
+    }
+    println!("re-injected bugs (cargo test/build -p diverge --features FEATURE):");
+    for b in BUGS {
+        println!("  {}: {}", b.name, b.summary);
+        println!("      upstream: {}; feature {}{} in {}; target {}", b.upstream, b.feature, implied(b.implies), b.krate, b.target.name());
+        for r in b.regressions {
+            println!("      corpora/regressions/{} -> {}", r.file, r.signature);
+        }
+    }
+}
+
+fn implied(features: &[&str]) -> String {
+    if features.is_empty() { String::new() } else { format!(", implies {}", features.join(", ")) }
 }

@@ -11,7 +11,10 @@ use std::time::Instant;
 
 /// Runs the spec vectors; exit code 1 when a case failed.
 pub fn run_vectors(tests: Option<PathBuf>, preset: PresetArg, runners: Vec<String>, implementations: Vec<String>, json: bool) -> Result<i32> {
-    let root = tests.unwrap_or_else(vectors::default_tests_dir);
+    let root = match tests {
+        Some(dir) => dir,
+        None => vectors::default_tests_dir()?,
+    };
     if !root.is_dir() {
         bail!(
             "spec vectors not found at {}.\n  Provide them with `scripts/get-spec-tests.sh` (downloads or generates \

@@ -230,20 +230,15 @@ pub fn run_all(cases: &[Case], implementations: &[String], progress: &(dyn Fn(&C
     rows
 }
 
-/// The default `tests` directory: `$DIVERGE_SPEC_TESTS`, else
-/// `<repository root>/../shared/consensus-spec-tests/tests`, else `<repository root>/spec-tests/tests`
-/// (where `scripts/get-spec-tests.sh` puts them) when that one exists.
-pub fn default_tests_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DIVERGE_SPEC_TESTS") {
-        return PathBuf::from(dir);
-    }
-    let root = repository_root();
-    let shared = root.join("..").join("shared").join("consensus-spec-tests").join("tests");
-    let fetched = root.join("spec-tests").join("tests");
-    if !shared.is_dir() && fetched.is_dir() {
-        return fetched;
-    }
-    shared
+/// The default `tests` directory of [`repository_root`], by the lookup every vector-driven test
+/// uses ([`diverge_test_vectors::locate_in`]): `$DIVERGE_SPEC_TESTS`, else
+/// `../shared/consensus-spec-tests/tests` beside the repository, else `spec-tests/tests` (where
+/// `scripts/get-spec-tests.sh` puts them).
+///
+/// # Errors
+/// [`diverge_test_vectors::NotFound`] naming every path tried.
+pub fn default_tests_dir() -> Result<PathBuf, diverge_test_vectors::NotFound> {
+    diverge_test_vectors::locate_in(&repository_root())
 }
 
 /// The repository root: the nearest ancestor of the current directory holding `differential/`

@@ -1,5 +1,6 @@
-//! fast vs spec, side by side, on mainnet states from the official vectors (set
-//! `DIVERGE_SPEC_TESTS` or keep `../shared/consensus-spec-tests` beside the repository):
+//! fast vs spec, side by side, on mainnet states from the official vectors (found by
+//! `diverge_test_vectors::require`: `$DIVERGE_SPEC_TESTS`, `../shared/consensus-spec-tests/tests`
+//! beside the repository, or `spec-tests/tests`):
 //! - `process_epoch`: `Slots(1)` from the last slot of an epoch (`process_slot` + `process_epoch`);
 //! - `state_transition`: `full_random_operations_0` block 0 with `validate_result`, real BLS and
 //!   assume-valid;
@@ -18,10 +19,7 @@ use std::path::{Path, PathBuf};
 type E = MainnetSpec;
 
 fn case_dir(name: &str) -> PathBuf {
-    let root = std::env::var_os("DIVERGE_SPEC_TESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
-    root.join("mainnet/phase0/sanity/blocks/pyspec_tests").join(name)
+    diverge_test_vectors::require().join("mainnet/phase0/sanity/blocks/pyspec_tests").join(name)
 }
 
 fn read<T: Decode>(path: &Path) -> T {

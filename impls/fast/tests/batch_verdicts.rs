@@ -11,12 +11,8 @@ use std::path::{Path, PathBuf};
 
 type E = MinimalSpec;
 
-fn case() -> Option<PathBuf> {
-    let root = std::env::var_os("DIVERGE_SPEC_TESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
-    let dir = root.join("minimal/phase0/sanity/blocks/pyspec_tests/attestation");
-    dir.is_dir().then_some(dir)
+fn case() -> PathBuf {
+    diverge_test_vectors::require().join("minimal/phase0/sanity/blocks/pyspec_tests/attestation")
 }
 
 fn read<T: Decode>(path: &Path) -> T {
@@ -37,10 +33,7 @@ fn run(state: &<FastImpl as Phase0Impl<E>>::State, block: SignedBeaconBlock<E>, 
 
 #[test]
 fn batched_verdicts_follow_spec_order() {
-    let Some(dir) = case() else {
-        eprintln!("spec vectors not found: set DIVERGE_SPEC_TESTS; skipping");
-        return;
-    };
+    let dir = case();
     let (state, block) = setup(&dir);
     assert!(!block.message.body.attestations.is_empty());
     assert_eq!(run(&state, block.clone(), true), Ok(()));

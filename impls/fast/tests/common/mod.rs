@@ -4,13 +4,10 @@
 use diverge_types::ssz::Decode;
 use std::path::{Path, PathBuf};
 
-/// The official vectors' `tests` directory: `$DIVERGE_SPEC_TESTS`, else `../shared` beside the
-/// repository; `None` when absent (the test then says so and skips).
-pub fn tests_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DIVERGE_SPEC_TESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
-    dir.is_dir().then_some(dir)
+/// The official vectors' `tests` directory ([`diverge_test_vectors::require`]: the test fails,
+/// naming the paths tried, when there are none).
+pub fn tests_dir() -> PathBuf {
+    diverge_test_vectors::require()
 }
 
 /// A `.ssz_snappy` vector file: `None` when it does not exist; a corrupt one fails the test.

@@ -15,12 +15,10 @@ use diverge_types::ssz_types::{BitVector, FixedVector, VariableList};
 use diverge_types::*;
 use std::path::PathBuf;
 
-/// `/work/shared/consensus-spec-tests/tests` (or `$DIVERGE_SPEC_TESTS`), `None` when absent.
-pub(crate) fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DIVERGE_SPEC_TESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/consensus-spec-tests/tests"));
-    dir.is_dir().then_some(dir)
+/// The spec vectors' `tests` directory ([`diverge_test_vectors::require`]: fails the test, naming
+/// the paths tried, when there are none).
+pub(crate) fn vectors_dir() -> PathBuf {
+    diverge_test_vectors::require()
 }
 
 /// Decodes a `.ssz_snappy` file (snappy block format).

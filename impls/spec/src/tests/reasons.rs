@@ -28,7 +28,7 @@ fn op<E: EthSpec>(handler: &str, case: &Path) -> Vec<Operation<E>> {
 
 /// `(preset/handler/case, reason)` of every case without a post-state.
 fn reasons<E: EthSpec>() -> Vec<(String, Result<(), Reject>)> {
-    let Some(dir) = vectors_dir() else { return vec![] };
+    let dir = vectors_dir();
     let mut out = vec![];
     for (runner, handler) in [
         ("operations", "attestation"),
@@ -148,9 +148,6 @@ const EXPECTED: &[(&str, Reject)] = &[
 
 fn check<E: EthSpec>() {
     let got = reasons::<E>();
-    if got.is_empty() {
-        return;
-    }
     assert_eq!(got.len(), EXPECTED.len(), "{}: number of invalid cases", E::PRESET_BASE);
     for (case, result) in got {
         let name = case.split_once('/').unwrap().1;
