@@ -18,3 +18,4 @@ pub mod dkg;
 pub mod ssz_types;
 pub mod panics;
 pub mod policy;
+pub mod report;
