@@ -59,6 +59,23 @@ fn verdict_text(v: &findings::RecordedVerdict) -> String {
     s
 }
 
+/// The first-differing-field item: inline for short one-line values, else the values in a
+/// fenced block (the DKG targets' step diffs span lines).
+fn field_line(d: &crate::diff::FieldDiff) -> String {
+    let inline = |v: &str| !v.contains('\n') && !v.contains('`') && v.len() <= 120;
+    if inline(&d.left) && inline(&d.right) && !d.right.is_empty() {
+        return format!("- first differing field: `{}`: `{}` != `{}`\n", d.path, d.left, d.right);
+    }
+    let mut s = format!("- first differing field: `{}`:\n\n  ```text\n", d.path);
+    for v in [&d.left, &d.right] {
+        for line in v.lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    s.push_str("  ```\n");
+    s
+}
+
 fn section(out: &mut String, g: &TriageGroup) -> Result<(), String> {
     let (finding, input, dir) = findings::load(&g.example).map_err(|e| e.to_string())?;
     let minimized = dir.join("minimized.bin");
@@ -66,7 +83,7 @@ fn section(out: &mut String, g: &TriageGroup) -> Result<(), String> {
         Ok(m) => ("minimized input (`minimized.bin`)", m),
         Err(_) => ("input (not minimized; `diverge minimize` shrinks it)", input),
     };
-    let _ = writeln!(out, "### `{}`\n", g.signature);
+    let _ = writeln!(out, "#### `{}`\n", g.signature);
     let _ = writeln!(out, "- findings with this signature: {}", g.count);
     let _ = writeln!(out, "- target: `{}`, preset `{}`, BLS `{}`, state: {}", finding.target, finding.preset, finding.bls, finding.state.source);
     let _ = writeln!(out, "- culprit: {}", culprit(&finding));
@@ -74,9 +91,7 @@ fn section(out: &mut String, g: &TriageGroup) -> Result<(), String> {
         let _ = writeln!(out, "- `{}` {}: {}", v.implementation, v.version, verdict_text(v));
     }
     match finding.diff.as_ref().or(finding.diffs.first()) {
-        Some(d) => {
-            let _ = writeln!(out, "- first differing field: `{}`: `{}` != `{}`", d.path, d.left, d.right);
-        }
+        Some(d) => out.push_str(&field_line(d)),
         None => {
             let _ = writeln!(out, "- first differing field: none (the verdicts differ; no two valid post-states to compare)");
         }

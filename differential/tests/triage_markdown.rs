@@ -44,7 +44,9 @@ fn known_hazard_from_a_dkg_seed_is_listed_apart_with_its_reference() {
     assert!(md.contains("### Known upstream hazards"), "{md}");
     assert!(!md.contains("### New findings"), "{md}");
     assert!(md.contains("known upstream hazard `NilDereference`: drand/drand@f45e7e04"), "{md}");
-    assert!(md.contains("### `dkg_packet: "), "{md}");
+    assert!(md.contains("#### `dkg_packet: "), "{md}");
+    // The DKG step diff spans lines: it is fenced, not inlined.
+    assert!(md.contains("- first differing field: `step 0`:\n\n  ```text\n  step 0: drand="), "{md}");
     // Two DKG implementations: no majority, so no culprit is named.
     assert!(md.contains("- culprit: not judged (2 implementations, no majority)"), "{md}");
     assert!(md.contains(&format!("{} bytes, SHA-256 `{}`", input.len(), hex::encode(diverge_types::hash(&input)))), "{md}");
@@ -103,7 +105,7 @@ fn culprit_field_diff_and_truncated_hex_of_a_recorded_finding() {
     let md = triage_markdown(&dir);
     assert!(md.contains("2 new signature(s), 2 finding(s); 0 known upstream hazard(s), 0 finding(s)."), "{md}");
     assert!(!md.contains("Known upstream hazards"), "{md}");
-    assert!(md.contains("### `block: spec-vs-fast: valid/valid: balances`"), "{md}");
+    assert!(md.contains("#### `block: spec-vs-fast: valid/valid: balances`"), "{md}");
     assert!(md.contains("- culprit: `fast` (majority: `spec`, `third`)"), "{md}");
     assert!(md.contains("- first differing field: `balances[5]`: `32000000000` != `31000000000`"), "{md}");
     assert!(md.contains(&format!("2000 bytes, SHA-256 `{}`", hex::encode(diverge_types::hash(&big)))), "{md}");
