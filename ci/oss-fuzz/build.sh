@@ -12,6 +12,7 @@
 # (address, none, coverage, ...), FUZZING_ENGINE (libfuzzer only). Optional: DIVERGE_SRC (the
 # checkout, default $SRC/diverge), CARGO_FUZZ (default "cargo fuzz"; the OSS-Fuzz Rust image's
 # default toolchain is nightly, which sanitizers need; SANITIZER=none builds on stable).
+set -euo pipefail   # also when run as `bash build.sh`, which ignores the #! line
 repo=${DIVERGE_SRC:-$SRC/diverge}
 cd "$repo"
 if [ "${FUZZING_ENGINE:-libfuzzer}" != libfuzzer ]; then

@@ -17,12 +17,17 @@ ln -s "$repo" "$work/src/diverge"
 
 export SRC="$work/src" OUT="$work/out" WORK="$work/work"
 export SANITIZER="${SANITIZER:-none}" FUZZING_ENGINE=libfuzzer FUZZING_LANGUAGE=rust ARCHITECTURE=x86_64
-# OSS-Fuzz uses clang; the libFuzzer runtime (libfuzzer-sys) builds with whatever CC/CXX name.
-export CC="${CC:-cc}" CXX="${CXX:-c++}"
-export CFLAGS="${CFLAGS:--O1 -fno-omit-frame-pointer -gline-tables-only}" CXXFLAGS="${CXXFLAGS:--O1 -fno-omit-frame-pointer -gline-tables-only}"
-# OSS-Fuzz's Rust image sets RUSTFLAGS (--cfg fuzzing, which cargo fuzz adds itself); empty here so
-# the build is ci/fuzz-smoke.sh's and is reused.
-export RUSTFLAGS="${RUSTFLAGS-}"
+# The compiler variables: OSS-Fuzz sets CC=clang, CXX=clang++, clang-only CFLAGS/CXXFLAGS
+# (-gline-tables-only, -fsanitize=...) and RUSTFLAGS (--cfg fuzzing, which cargo fuzz adds itself).
+# Any change to them rebuilds every C dependency (blst, ring) and all that depends on them (about
+# 15 min on the project's 2-core machine), so by default they are passed through unchanged and the
+# build is exactly ci/fuzz-smoke.sh's, reused. DIVERGE_OSSFUZZ_FLAGS=1 sets OSS-Fuzz's values
+# (needs clang; a full rebuild).
+if [ "${DIVERGE_OSSFUZZ_FLAGS:-0}" = 1 ]; then
+  export CC=clang CXX=clang++ CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only" CXXFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only"
+  export RUSTFLAGS="--cfg fuzzing -Cdebug-assertions -Coverflow_checks"
+fi
+echo "== OSS-Fuzz variables: SRC=$SRC OUT=$OUT WORK=$WORK SANITIZER=$SANITIZER FUZZING_ENGINE=$FUZZING_ENGINE CC=${CC-<unset>} CXX=${CXX-<unset>} CFLAGS=${CFLAGS-<unset>} CXXFLAGS=${CXXFLAGS-<unset>} RUSTFLAGS=${RUSTFLAGS-<unset>}"
 if [ "$SANITIZER" != none ]; then export CARGO_FUZZ="${CARGO_FUZZ:-cargo +nightly fuzz}"; fi
 unset DIVERGE_POOL DIVERGE_PRESET DIVERGE_FINDINGS DIVERGE_BLS CARGO_TARGET_DIR
 
@@ -45,6 +50,7 @@ done
 
 use_strace=0
 if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then use_strace=1; fi
+echo "== runs: ${secs}s each from an empty directory; repository files opened at run time: $([ $use_strace = 1 ] && echo 'checked (strace)' || echo 'not checked (no working strace)')"
 for t in $targets; do
   # The flags ClusterFuzz derives from the .options file; dict is relative to $OUT.
   mapfile -t flags < <(python3 - "$OUT/$t.options" "$OUT" <<'PY'
@@ -76,7 +82,7 @@ PY
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
 st = dict(re.findall(r"stat::(\w+):\s+(\d+)", text))
-print("   %s execs, %s exec/s, %s seeds loaded" % (st.get("number_of_executed_units", "?"), st.get("average_exec_per_sec", "?"),
+print("   %s execs, %s exec/s, corpus %s after loading the seeds" % (st.get("number_of_executed_units", "?"), st.get("average_exec_per_sec", "?"),
       (re.findall(r"INITED.*?corp: (\d+)", text) or ["?"])[0]))
 PY
 done
