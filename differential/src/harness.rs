@@ -5,9 +5,12 @@
 //! The process-wide session is built on first use from the environment, so one binary serves
 //! farms and docker alike:
 //! - `DIVERGE_PRESET`: `minimal` (default) or `mainnet`;
-//! - `DIVERGE_POOL`: state pool directory (default `corpora/states/<preset>` of the repository);
+//! - `DIVERGE_POOL`: state pool directory (default `corpora/states/<preset>` of the repository, or,
+//!   when that does not exist, `diverge-pool/<preset>` beside the executable: how OSS-Fuzz and
+//!   ClusterFuzzLite ship it in `$OUT` with no repository, see [`engine_pool_dir`]);
 //! - `DIVERGE_BLS`: `assume-valid` (default) or `real`;
-//! - `DIVERGE_FINDINGS`: where findings are written before the crash is raised (default `findings`);
+//! - `DIVERGE_FINDINGS`: where findings are written before the crash is raised (default `findings`;
+//!   if it cannot be written, a warning is printed and the crash is still raised);
 //! - `DIVERGE_PRINT_VERDICTS=1`: print every input's verdicts (see [`fuzz_one`]), for replays;
 //! - `DIVERGE_BATCH_SEED`: batch-verification seed, 64 hex digits (default: fresh per process;
 //!   recorded in findings either way).
@@ -37,7 +40,14 @@ fn harness() -> &'static Harness {
         // Only the harness's own `ASSERTION FAILED` panic reaches the engine's log.
         crate::panics::quiet_caught_panics();
         let preset = std::env::var("DIVERGE_PRESET").ok().and_then(|p| Preset::from_name(&p)).unwrap_or(Preset::Minimal);
-        let pool = std::env::var_os("DIVERGE_POOL").map(PathBuf::from).unwrap_or_else(|| default_pool_dir(preset));
+        let pool = match engine_pool_dir(preset, std::env::var_os("DIVERGE_POOL").map(PathBuf::from), std::env::current_exe().ok()) {
+            Ok(p) => p,
+            Err(tried) => {
+                eprintln!("diverge harness: no state pool for preset {}: tried {tried} (set DIVERGE_POOL)", preset.name());
+                std::process::exit(2)
+            }
+        };
+        eprintln!("diverge harness: state pool {}", pool.display());
         let bls = std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid);
         let findings = std::env::var_os("DIVERGE_FINDINGS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("findings"));
         let mut config = RunnerConfig { bls, ..RunnerConfig::default() };
@@ -61,6 +71,29 @@ fn harness() -> &'static Harness {
         let print_verdicts = std::env::var_os("DIVERGE_PRINT_VERDICTS").is_some_and(|v| !v.is_empty() && v != "0");
         Harness { session, store: FindingStore { root: findings }, print_verdicts }
     })
+}
+
+/// The state pool directory an engine binary uses: `DIVERGE_POOL` when set; else
+/// `diverge-pool/<preset>` in the directory of `exe` when it exists (OSS-Fuzz runs binaries from
+/// `$OUT` with no repository beside them; `ci/oss-fuzz/build.sh` copies the pool there, and a
+/// binary shipped with its pool uses that one); else the repository's `corpora/states/<preset>`
+/// ([`default_pool_dir`]) when it exists.
+///
+/// # Errors
+/// No candidate exists: every path tried, for the message.
+pub fn engine_pool_dir(preset: Preset, env: Option<PathBuf>, exe: Option<PathBuf>) -> Result<PathBuf, String> {
+    if let Some(p) = env {
+        return Ok(p);
+    }
+    let mut tried = Vec::new();
+    if let Some(dir) = exe.as_deref().and_then(std::path::Path::parent) {
+        tried.push(dir.join("diverge-pool").join(preset.name()));
+    }
+    tried.push(default_pool_dir(preset));
+    match tried.iter().find(|p| p.is_dir()) {
+        Some(p) => Ok(p.clone()),
+        None => Err(tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
+    }
 }
 
 /// Loads the pool and prepares every implementation now rather than on the first input: engine
@@ -100,7 +133,12 @@ pub fn fuzz_one(target: Target, data: &[u8]) -> Keep {
     }
     let (outcome, written) = match h.session.run_and_record(target, data, &h.store, engine_name()) {
         Ok(r) => r,
-        Err(e) => panic!("diverge harness: cannot write a finding: {e}"),
+        // A read-only working directory (ClusterFuzz bots) must not hide the divergence: warn,
+        // and still raise the crash below, whose input the engine saves itself.
+        Err(e) => {
+            eprintln!("diverge harness: warning: cannot write a finding under {}: {e}", h.store.root.display());
+            (h.session.run(target, data), None)
+        }
     };
     match outcome {
         Outcome::Undecodable(_) | Outcome::StateUnavailable(_) => Keep::Reject,
@@ -135,4 +173,31 @@ fn print_verdicts(h: &Harness, target: Target, data: &[u8]) {
 fn engine_name() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| std::env::var("DIVERGE_ENGINE").unwrap_or_else(|_| "engine".to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{default_pool_dir, engine_pool_dir};
+    use diverge_types::Preset;
+    use std::path::PathBuf;
+
+    #[test]
+    fn pool_beside_the_executable_then_the_repository() {
+        let out = std::env::temp_dir().join(format!("diverge-pool-test-{}", std::process::id()));
+        let exe = out.join("attestation");
+        // `DIVERGE_POOL` wins even when it does not exist (Session::new names it in its error).
+        let given = PathBuf::from("/nonexistent/pool");
+        assert_eq!(engine_pool_dir(Preset::Minimal, Some(given.clone()), Some(exe.clone())), Ok(given));
+        // Nothing beside the executable: the repository's pool (this checkout has minimal's).
+        assert_eq!(engine_pool_dir(Preset::Minimal, None, Some(exe.clone())), Ok(default_pool_dir(Preset::Minimal)));
+        // `$OUT/diverge-pool/minimal` beside the executable is preferred.
+        std::fs::create_dir_all(out.join("diverge-pool").join("minimal")).unwrap();
+        assert_eq!(engine_pool_dir(Preset::Minimal, None, Some(exe.clone())), Ok(out.join("diverge-pool").join("minimal")));
+        // Neither exists (mainnet, unless generated here): the error names every path tried.
+        if !default_pool_dir(Preset::Mainnet).is_dir() {
+            let err = engine_pool_dir(Preset::Mainnet, None, Some(exe)).unwrap_err();
+            assert!(err.contains("diverge-pool/mainnet") && err.contains("corpora/states/mainnet"), "{err}");
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
 }

@@ -22,3 +22,4 @@ pub mod policy;
 pub mod supervisor;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
+pub mod report;

@@ -385,13 +385,25 @@ pub struct TriageArgs {
     #[arg(default_value = "findings")]
     dir: PathBuf,
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print a Markdown report for an upstream issue: signature, culprit, verdicts, first
+    /// differing field, replay command, input as hex (diverge::report).
+    #[arg(long)]
+    markdown: bool,
 }
 
 pub fn triage(args: TriageArgs) -> Result<i32> {
     if !args.dir.is_dir() {
         bail!("{}: not a directory", args.dir.display());
+    }
+    if args.markdown {
+        let (text, errors) = diverge::report::triage_markdown(&args.dir);
+        print!("{text}");
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(if errors.is_empty() { 0 } else { 1 });
     }
     let (groups, errors) = replay::triage(&args.dir);
     if args.json {
