@@ -139,19 +139,24 @@ pub struct ReplayReport {
 }
 
 impl ReplayReport {
-    /// The report of one `outcome` of `target` in `session` (not compared with any recording).
-    pub fn of(target: Target, session: &Session, outcome: Outcome) -> ReplayReport {
-        let mut report = ReplayReport {
+    /// A report of `target` under `preset` and `bls` with nothing in it yet.
+    pub fn empty(target: Target, preset: Preset, bls: BlsMode) -> ReplayReport {
+        ReplayReport {
             target: target.name().to_string(),
-            preset: session.preset.name().to_string(),
-            bls: session.config.bls.name().to_string(),
+            preset: preset.name().to_string(),
+            bls: bls.name().to_string(),
             status: String::new(),
             detail: None,
             state: None,
             verdicts: Vec::new(),
             divergence: None,
             reproduced: None,
-        };
+        }
+    }
+
+    /// The report of one `outcome` of `target` in `session` (not compared with any recording).
+    pub fn of(target: Target, session: &Session, outcome: Outcome) -> ReplayReport {
+        let mut report = ReplayReport::empty(target, session.preset, session.config.bls);
         match outcome {
             Outcome::Undecodable(e) => {
                 report.status = "undecodable".into();

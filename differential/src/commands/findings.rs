@@ -311,17 +311,7 @@ fn replay_isolated(spec: &ReplaySpec, timeout: u64, rss_limit_mb: u64) -> Result
     let mut worker = isolated(spec.preset, spec.pool_dir.clone(), spec.bls, Some(spec.strictness), timeout, rss_limit_mb, scratch.clone(), "diverge-replay", options)?;
     let answer = worker.exec(spec.target, &spec.input, false);
     let state_of = |d: &diverge::supervisor::Death| worker.recorder().state(d);
-    let mut report = ReplayReport {
-        target: spec.target.name().to_string(),
-        preset: spec.preset.name().to_string(),
-        bls: spec.bls.name().to_string(),
-        status: String::new(),
-        detail: None,
-        state: None,
-        verdicts: Vec::new(),
-        divergence: None,
-        reproduced: None,
-    };
+    let mut report = ReplayReport::empty(spec.target, spec.preset, spec.bls);
     match answer? {
         Answer::Ran(r) => {
             report.status = r.status;
