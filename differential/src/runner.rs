@@ -494,11 +494,8 @@ mod paranoid_tests {
 
     #[test]
     fn paranoid_execute_reports_a_stale_shared_field_as_internal_and_names_it() {
-        let case = crate::vectors::default_tests_dir().join("minimal/phase0/sanity/blocks/pyspec_tests/attestation/pre.ssz_snappy");
-        let Ok(pre) = crate::vectors::files::read_ssz::<BeaconState<E>>(&case) else {
-            eprintln!("spec vectors not found ({}): set DIVERGE_SPEC_TESTS; skipping", case.display());
-            return;
-        };
+        let case = diverge_test_vectors::require().join("minimal/phase0/sanity/blocks/pyspec_tests/attestation/pre.ssz_snappy");
+        let pre = crate::vectors::files::read_ssz::<BeaconState<E>>(&case).unwrap();
         // Two epochs of slots: the second epoch transition applies penalties, so balances change.
         let op = Operation::Slots(2 * <E as EthSpec>::SLOTS_PER_EPOCH);
         let truth = prepared(FastImpl, &pre, false).execute(0, &op, BlsMode::AssumeValid).unwrap();

@@ -14,8 +14,8 @@
 //! rejected the identity key Go accepts, and both re-applied a proposal whose seen signature
 //! arrived re-encoded uncompressed.
 
-use diverge::dkg::{run_dkg_packet, run_dkg_packet_with, run_dkg_sequence, DkgConfig, DkgOutcome};
-use dkg_types::input::{decode_packet_case, decode_sequence_case, SigSpec};
+use diverge::dkg::{run_dkg_packet, run_dkg_packet_with, DkgConfig, DkgOutcome};
+use dkg_types::input::decode_packet_case;
 use dkg_types::scenarios;
 use dkg_types::BlsMode;
 use std::path::Path;
@@ -64,6 +64,8 @@ fn identity_key_joiner_diverges() {
 #[cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 #[test]
 fn uncompressed_reencoding_of_a_seen_signature_is_rejected_by_both() {
+    use diverge::dkg::run_dkg_sequence;
+    use dkg_types::input::{decode_sequence_case, SigSpec};
     let data = load("dkg_sequence", "uncompressed-reencoded-seen-signature");
     let case = decode_sequence_case(&data);
     assert_eq!(case, scenarios::reencoded_seen_signature());

@@ -150,7 +150,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 let e = signatures.entry(death.signature()).or_insert((0, dir, Some(verdict)));
                 e.0 += 1;
             }
-            Answer::Ran(r) => match (r.status.as_str(), r.divergence) {
+            Answer::Ran(r) => match (r.status.as_str(), r.divergence.clone()) {
                 (_, Some(divergence)) => {
                     let dir = r.written.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
                     if r.written.as_ref().is_some_and(|(_, new)| *new) {

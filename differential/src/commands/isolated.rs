@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// What became of one input.
 pub enum Answer {
     /// The worker answered.
-    Ran(ExecResult),
+    Ran(Box<ExecResult>),
     /// The worker died on it; the finding, when recorded.
     Died(Death, Option<(PathBuf, bool)>),
 }
