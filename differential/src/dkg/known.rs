@@ -53,7 +53,6 @@ pub fn find(step: &ResolvedStep, drand: &Verdict, spec: &Verdict) -> Option<&'st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dkg_types::input::resolve_packet;
     use dkg_types::pool::{pool_state, NOW0};
     use dkg_types::{BlsMode, GoTime};
 
@@ -75,6 +74,5 @@ mod tests {
         assert!(find(&ResolvedStep::Packet(plain.1, plain.2), &ok, &key).is_none());
         let abort = ResolvedStep::Command(Command::Abort, GoTime::unix(NOW0, 0));
         assert!(find(&abort, &Verdict::Ok(Box::new(pool_state(3))), &key).is_none());
-        let _ = resolve_packet;
     }
 }
