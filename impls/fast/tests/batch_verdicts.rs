@@ -77,22 +77,6 @@ fn batched_verdicts_follow_spec_order() {
     assert_eq!(run(&state, bad_randao, true), Err(Reject::InvalidBlockSignature));
 }
 
-/// The scalars the batch drew before the per-run secret seed: `ChaCha12Rng::seed_from_u64(seed)`,
-/// 8 bytes per set, with `seed` = the first 8 bytes of `sha256(block signature)` (little-endian) in
-/// `finish` and 0 in `resolve`. Both are known to whoever writes the block.
-fn old_scalars(seed: u64, n: usize) -> Vec<u64> {
-    use rand::{RngCore, SeedableRng};
-    let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
-    (0..n)
-        .map(|_| {
-            let mut bytes = [0u8; 8];
-            while bytes.iter().all(|b| *b == 0) {
-                rng.fill_bytes(&mut bytes);
-            }
-            u64::from_le_bytes(bytes)
-        })
-        .collect()
-}
 
 /// The block with its RANDAO reveal and first attestation signature replaced by a pair that cancels
 /// in a batch weighted by `(r1, r2)` (both signatures wrong on their own).
@@ -113,12 +97,12 @@ fn signatures_forged_to_cancel_under_predictable_scalars_are_rejected_under_ever
     // validate_result = false: the batch is [RANDAO reveal, attestations...] in spec order.
     let n = 1 + block.message.body.attestations.len();
     let seed_of = |b: &SignedBeaconBlock<E>| u64::from_le_bytes(hash(b.signature.as_slice())[..8].try_into().unwrap());
-    let known = old_scalars(seed_of(&block), n);
+    let known = bls::testing::predictable_scalars(seed_of(&block), n);
     let forged = forge(&block, known[0], known[1]);
     assert_eq!(seed_of(&forged), seed_of(&block), "the forgery leaves the block signature, hence the old seed, alone");
     // A later structural failure sends the pending sets through `resolve`, which used seed 0.
     let exit = SignedVoluntaryExit { message: VoluntaryExit { epoch: 0, validator_index: 1 << 40 }, signature: block.signature };
-    let zero = old_scalars(0, n);
+    let zero = bls::testing::predictable_scalars(0, n);
     let mut forged_then_structural = forge(&block, zero[0], zero[1]);
     forged_then_structural.message.body.voluntary_exits.push(exit).unwrap();
     for i in 0..6u8 {

@@ -284,6 +284,24 @@ pub mod testing {
         pub pubkey: BlsPubkey,
     }
 
+    /// The scalars diverge-fast's batch drew before the per-run secret seed:
+    /// `ChaCha12Rng::seed_from_u64(seed)`, 8 nonzero bytes per set (`seed` was the first 8 bytes of
+    /// `sha256(block signature)` in `finish`, 0 in `resolve`), all known to whoever writes the
+    /// block. Tests use them to forge signatures that cancel under predictable scalars.
+    pub fn predictable_scalars(seed: u64, n: usize) -> Vec<u64> {
+        use rand::{RngCore, SeedableRng};
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| {
+                let mut bytes = [0u8; 8];
+                while bytes.iter().all(|b| *b == 0) {
+                    rng.fill_bytes(&mut bytes);
+                }
+                u64::from_le_bytes(bytes)
+            })
+            .collect()
+    }
+
     impl Keypair {
         /// Key `index` of the deterministic set named by `seed`.
         pub fn deterministic(seed: &[u8], index: u64) -> Option<Keypair> {
@@ -390,26 +408,10 @@ mod tests {
             .collect()
     }
 
-    /// The scalars the batch used before the per-run seed: `ChaCha12Rng::seed_from_u64(seed)`,
-    /// 8 bytes per set (seed 0 in `resolve`, the first 8 bytes of `sha256(block signature)` in
-    /// `finish`), all known to whoever writes the block.
-    fn old_scalars(seed: u64, n: usize) -> Vec<u64> {
-        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(seed);
-        (0..n)
-            .map(|_| {
-                let mut bytes = [0u8; 8];
-                while bytes.iter().all(|b| *b == 0) {
-                    rng.fill_bytes(&mut bytes);
-                }
-                u64::from_le_bytes(bytes)
-            })
-            .collect()
-    }
-
     #[test]
     fn forged_pair_cancels_under_known_scalars_but_not_under_a_secret_seed() {
         let mut sets = signed_sets(2);
-        let known = old_scalars(0, 2);
+        let known = testing::predictable_scalars(0, 2);
         let (s0, s1) = testing::cancelling_pair(&sets[0].signature, &sets[1].signature, known[0], known[1], &Root::repeat_byte(0xaa)).unwrap();
         sets[0].signature = s0;
         sets[1].signature = s1;
