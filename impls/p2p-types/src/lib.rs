@@ -202,3 +202,34 @@ pub trait P2pImpl: Send + Sync {
     /// A Harmony stream-setup node.
     fn stream_setup_node(&self, id: NodeId, nodes: u8, config: &stream_setup::Config) -> StreamSetupNode;
 }
+
+/// What a component's protocol promises, checked by the oracles of the differential runner
+/// (`differential/src/p2p/`). Written from the protocol's intent and the incident reports, never
+/// from either implementation; implemented by each component's schedule type.
+pub trait Properties: schedule::Component {
+    /// The component's observation type (the nodes' `Node::Obs`).
+    type Obs: Clone + Debug + PartialEq;
+    /// Most messages the whole network may send per external event (command, join, leave),
+    /// e.g. NEAR: O(nodes²) per announcement, never growing with time.
+    fn amplification_bound(nodes: u8, config: &Self::Config) -> u64;
+    /// Budget of the drain after the schedule: `(deliveries and timer firings, virtual ms)`.
+    fn drain_budget(nodes: u8, config: &Self::Config) -> (usize, Millis);
+    /// After the drain: do the live nodes agree (e.g. identical routing tables)?
+    ///
+    /// # Errors
+    /// What disagrees, in one line (it becomes the finding's verdict).
+    fn check_converged(config: &Self::Config, obs: &[Option<Self::Obs>]) -> Result<(), String>;
+    /// After the drain: liveness (e.g. two peers that both want a stream have one, setup
+    /// attempts per virtual minute under the cooldown's bound). Default: nothing to check.
+    ///
+    /// # Errors
+    /// What failed, in one line.
+    fn check_liveness(config: &Self::Config, obs: &[Option<Self::Obs>], stats: &sim::Stats, now: Millis) -> Result<(), String> {
+        let _ = (config, obs, stats, now);
+        Ok(())
+    }
+    /// Shipped seeds: schedules of the protocol's normal behaviour, `(file name, schedule)`.
+    fn seeds() -> Vec<(&'static str, schedule::Schedule<Self>)>
+    where
+        Self: Sized;
+}
