@@ -4,7 +4,7 @@ use super::{parse_target, BlsArg, OnePreset};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use diverge::findings::FindingStore;
-use diverge::metrics::{Metrics, TargetTotals};
+use diverge::metrics::{Metrics, MetricsServer, TargetTotals};
 use diverge::fuzz::{self, NewFinding, TargetReport};
 use diverge::session::{default_corpus_dir, default_pool_dir};
 use diverge::supervisor::{self, DeathRecorder, FuzzTarget, FuzzWork, Limits, Poll, Slot, Worker, WorkerFinding, WorkerMode, WorkerOptions, WorkerSpec};
@@ -141,14 +141,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let batch_seed = args.batch_seed.unwrap_or_else(diverge_types::bls::process_batch_seed);
     let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into(), batch_seed: Some(batch_seed) };
     let exe = std::env::current_exe().context("locating the diverge binary for its workers")?;
-    let metrics = args.metrics.map(|_| Metrics::new());
-    let _metrics_server = match (&metrics, args.metrics) {
-        (Some(m), Some(addr)) => Some(m.serve(addr)?),
-        _ => None,
-    };
-    if let Some(s) = &_metrics_server {
-        eprintln!("fuzz: metrics on http://{}/metrics", s.addr());
-    }
+    let (metrics, _metrics_server) = serve_metrics(args.metrics)?;
     let slot_dir = supervisor::slot_dir().context("creating the worker slot directory")?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -416,6 +409,15 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         );
     }
     Ok(if total_findings > 0 { 1 } else { 0 })
+}
+
+/// `--metrics ADDR`: a registry and its server (stopped when dropped), or nothing.
+fn serve_metrics(addr: Option<std::net::SocketAddr>) -> Result<(Option<Metrics>, Option<MetricsServer>)> {
+    let Some(addr) = addr else { return Ok((None, None)) };
+    let metrics = Metrics::new();
+    let server = metrics.serve(addr)?;
+    eprintln!("fuzz: metrics on http://{}/metrics", server.addr());
+    Ok((Some(metrics), Some(server)))
 }
 
 /// Sets the `--metrics` series from the supervisor's view: per target the sums over the workers'
