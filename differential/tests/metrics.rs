@@ -30,13 +30,14 @@ fn value(body: &str, series: &str) -> Option<f64> {
     body.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
 }
 
-#[test]
-fn fuzz_serves_live_metrics() {
-    let findings = tempfile::tempdir().unwrap();
-    // Port 0: the OS picks a free port; diverge prints the address it serves.
+/// Starts `diverge fuzz --target TARGET --duration SECONDS --jobs 1 --metrics 127.0.0.1:0` (port 0:
+/// the OS picks a free port; diverge prints the address it serves). Returns the process, the
+/// address, what stderr said so far and a thread draining the rest (so the campaign never blocks
+/// on a full pipe).
+fn start(target: &str, seconds: &str, findings: &std::path::Path) -> (std::process::Child, SocketAddr, String, std::thread::JoinHandle<String>) {
     let mut child = Command::new(BIN)
-        .args(["fuzz", "--target", "attestation", "--duration", "8s", "--jobs", "1", "--metrics", "127.0.0.1:0", "--findings"])
-        .arg(findings.path())
+        .args(["fuzz", "--target", target, "--duration", seconds, "--jobs", "1", "--metrics", "127.0.0.1:0", "--findings"])
+        .arg(findings)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -51,12 +52,18 @@ fn fuzz_serves_live_metrics() {
             break rest.trim_end_matches("/metrics").parse().unwrap();
         }
     };
-    // Keep stderr drained so the campaign never blocks on a full pipe.
     let drain = std::thread::spawn(move || {
         let mut rest = String::new();
         let _ = stderr.read_to_string(&mut rest);
         rest
     });
+    (child, addr, log, drain)
+}
+
+#[test]
+fn fuzz_serves_live_metrics() {
+    let findings = tempfile::tempdir().unwrap();
+    let (mut child, addr, mut log, drain) = start("attestation", "8s", findings.path());
     let started = Instant::now();
 
     // Executions show up within the first seconds, then grow.
@@ -101,4 +108,46 @@ fn fuzz_serves_live_metrics() {
     assert!(total >= execs(&later), "final {total} < scraped {}", execs(&later));
     // The server went away with the campaign.
     assert!(TcpStream::connect(addr).is_err(), "metrics still served after the campaign");
+}
+
+/// The shipped dkg_packet seeds hold both known drand hazards (the seed pass runs them first):
+/// each is counted once under its signature, labelled known with its hazard, and its finding is on
+/// disk by the time it is counted.
+#[test]
+fn findings_are_counted_by_signature_with_known_hazards_labelled() {
+    let findings = tempfile::tempdir().unwrap();
+    let (mut child, addr, _log, drain) = start("dkg_packet", "6s", findings.path());
+    let started = Instant::now();
+    let line = |hazard: &str| {
+        format!("diverge_findings_total{{target=\"dkg_packet\",preset=\"minimal\",signature=\"dkg_packet: drand+spec: {hazard}/{hazard}\",kind=\"known\",hazard=\"{hazard}\"}} 1")
+    };
+    let body = loop {
+        let (_, body) = scrape(addr);
+        if (body.contains(&line("Deadlock")) && body.contains(&line("NilDereference"))) || started.elapsed() > Duration::from_secs(4) {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.contains(&line("Deadlock")), "{}\nnot in:\n{body}", line("Deadlock"));
+    assert!(body.contains(&line("NilDereference")), "{}\nnot in:\n{body}", line("NilDereference"));
+    assert!(!body.contains("kind=\"new\""), "a dkg_packet finding that is not a known hazard:\n{body}");
+    let on_disk = walk(findings.path()).into_iter().filter(|p| p.ends_with("finding.json")).count();
+    assert!(on_disk >= 2, "{on_disk} finding.json on disk for 2 counted findings");
+    let status = child.wait().unwrap();
+    let log = drain.join().unwrap();
+    // Known hazards are not failures: exit 0.
+    assert_eq!(status.code(), Some(0), "{log}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
