@@ -85,8 +85,13 @@ run=(env -i PATH="$root/usr/local/bin:/usr/bin:/bin" DIVERGE_HOME="$root/opt/div
      DIVERGE_FINDINGS_DIR="$findings" DIVERGE_CORPUS_DIR="$corpus" DIVERGE="$root/usr/local/bin/diverge")
 if [ "$(id -u)" -eq 0 ]; then
   chown nobody:nogroup "$findings" "$corpus"
-  who="nobody:nogroup (setpriv), in a network namespace of its own (unshare --net: loopback only, down)"
-  run=(unshare --net setpriv --reuid=nobody --regid=nogroup --clear-groups "${run[@]}")
+  run=(setpriv --reuid=nobody --regid=nogroup --clear-groups "${run[@]}")
+  if unshare --net true 2>/dev/null; then
+    who="nobody:nogroup (setpriv), in a network namespace of its own (unshare --net: loopback only, down)"
+    run=(unshare --net "${run[@]}")
+  else
+    who="nobody:nogroup (setpriv; unshare --net is not permitted here, so the network is not cut off)"
+  fi
 else
   who="$(id -un) (not root: cannot switch user or network namespace; the root is read-only to this user too)"
 fi

@@ -7,7 +7,7 @@
 # 1. Syncs the shipped seeds ($DIVERGE_HOME/seeds/<target>/) into the corpus volume
 #    (<corpus>/<target>/), never overwriting a file there: the first start copies them all, later
 #    starts add only seeds a newer image ships.
-# 2. Runs `diverge fuzz --all --pool $DIVERGE_HOME/corpora/states/minimal --corpus <corpus>
+# 2. Runs `diverge fuzz --all --pool $DIVERGE_HOME/corpora/states/<preset> --corpus <corpus>
 #    --save-corpus <corpus> --findings <findings> ARGS...` (with a --target among ARGS, no --all):
 #    every input that reaches a new behaviour is saved into the corpus volume and seeds the next
 #    start. The final table also goes to <findings>/CAMPAIGN.txt.
@@ -30,7 +30,16 @@ for dir in "$findings" "$corpus"; do
     exit 2
   fi
 done
-[ -d "$home/corpora/states/minimal" ] || { say "error: $home/corpora/states/minimal: state pool missing"; exit 2; }
+# The pool of the preset asked for (`--preset mainnet` needs a pool the image does not ship).
+preset=minimal
+prev=
+for arg in "$@"; do
+  [ "$prev" = "--preset" ] && preset=$arg
+  case "$arg" in --preset=*) preset=${arg#--preset=} ;; esac
+  prev=$arg
+done
+pool=$home/corpora/states/$preset
+[ -d "$pool" ] || { say "error: $pool: no $preset state pool in the image (shipped: $(ls "$home/corpora/states" | paste -sd' ' -))"; exit 2; }
 
 # 1. Seeds into the corpus volume (no overwrite).
 before=$(find "$corpus" -type f | wc -l)
@@ -45,10 +54,10 @@ say "corpus $corpus: $after files ($((after - before)) seeds added from $home/se
 # 2. The campaign, in the background so that a signal reaches the trap while it runs.
 all=(--all)
 for arg in "$@"; do
-  [ "$arg" = "--target" ] && all=()
+  case "$arg" in --target | --target=*) all=() ;; esac
 done
-say "diverge fuzz ${all[*]} --pool $home/corpora/states/minimal --corpus $corpus --save-corpus $corpus --findings $findings $*"
-"$diverge" fuzz "${all[@]}" --pool "$home/corpora/states/minimal" --corpus "$corpus" --save-corpus "$corpus" \
+say "diverge fuzz ${all[*]} --pool $pool --corpus $corpus --save-corpus $corpus --findings $findings $*"
+"$diverge" fuzz "${all[@]}" --pool "$pool" --corpus "$corpus" --save-corpus "$corpus" \
   --findings "$findings" "$@" > "$findings/CAMPAIGN.txt" &
 pid=$!
 # docker stop sends SIGTERM: diverge fuzz stops on SIGINT (its Ctrl-C), writes its table, exits.
