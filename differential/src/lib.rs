@@ -23,3 +23,4 @@ pub mod supervisor;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 pub mod report;
+pub mod metrics;

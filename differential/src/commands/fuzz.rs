@@ -4,6 +4,7 @@ use super::{parse_target, BlsArg, OnePreset};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use diverge::findings::FindingStore;
+use diverge::metrics::{Metrics, MetricsServer, TargetTotals};
 use diverge::fuzz::{self, NewFinding, TargetReport};
 use diverge::session::{default_corpus_dir, default_pool_dir};
 use diverge::supervisor::{self, DeathRecorder, FuzzTarget, FuzzWork, Limits, Poll, Slot, Worker, WorkerFinding, WorkerMode, WorkerOptions, WorkerSpec};
@@ -68,6 +69,10 @@ pub struct FuzzArgs {
     /// is killed, the input written as an `rss-limit` finding, the worker restarted.
     #[arg(long, default_value_t = 2048)]
     rss_limit_mb: u64,
+    /// Serve live Prometheus metrics on http://ADDR/metrics while the campaign runs, e.g.
+    /// 127.0.0.1:9187 (series: `diverge metric-names`; Grafana dashboard: ci/monitoring/).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
     /// Stop the campaign once a finding is on disk: the first one, or with a PATTERN the first
     /// whose signature contains it (CI: prove a bug build's divergence is found, then stop).
     #[arg(long, value_name = "PATTERN", num_args = 0..=1, default_missing_value = "")]
@@ -136,6 +141,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let batch_seed = args.batch_seed.unwrap_or_else(diverge_types::bls::process_batch_seed);
     let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into(), batch_seed: Some(batch_seed) };
     let exe = std::env::current_exe().context("locating the diverge binary for its workers")?;
+    let (metrics, _metrics_server) = serve_metrics(args.metrics)?;
     let slot_dir = supervisor::slot_dir().context("creating the worker slot directory")?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -182,6 +188,9 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
             return;
         }
         let f = NewFinding { target: targets[t].name().to_string(), signature, path, after_secs: start.elapsed().as_secs_f64(), known };
+        if let Some(m) = &metrics {
+            m.finding(&f.target, preset.name(), &f.signature, f.known.as_deref());
+        }
         say(match &f.known {
             // Known upstream hazards are shown, counted apart, and not a failure.
             Some(hazard) => format!("KNOWN HAZARD after {:.1}s: {} ({hazard}) -> {}", f.after_secs, f.signature, f.path.display()),
@@ -319,6 +328,9 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         }
         let elapsed = start.elapsed().as_secs_f64().max(1e-9);
         let now = counters(&seats, &finals);
+        if let Some(m) = &metrics {
+            publish(m, &targets, preset, &now, &seed_counts, &restarts, (idle_restarts, seats.iter().filter(|s| s.worker.is_some()).count()), start.elapsed());
+        }
         let execs: u64 = now.iter().flatten().map(|c| c.execs).sum();
         let corpus: u64 = seed_counts.iter().sum::<u64>() + now.iter().flatten().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>();
         let found: usize = findings.iter().map(Vec::len).sum();
@@ -397,4 +409,34 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         );
     }
     Ok(if total_findings > 0 { 1 } else { 0 })
+}
+
+/// `--metrics ADDR`: a registry and its server (stopped when dropped), or nothing.
+fn serve_metrics(addr: Option<std::net::SocketAddr>) -> Result<(Option<Metrics>, Option<MetricsServer>)> {
+    let Some(addr) = addr else { return Ok((None, None)) };
+    let metrics = Metrics::new();
+    let server = metrics.serve(addr)?;
+    eprintln!("fuzz: metrics on http://{}/metrics", server.addr());
+    Ok((Some(metrics), Some(server)))
+}
+
+/// Sets the `--metrics` series from the supervisor's view: per target the sums over the workers'
+/// slots (`counters`, one row per worker), the seeds, the restarts; `(idle restarts, workers
+/// running)`; the campaign's uptime.
+#[allow(clippy::too_many_arguments, reason = "the supervisor loop's locals, passed as they are")]
+fn publish(m: &Metrics, targets: &[Target], preset: Preset, counters: &[Vec<supervisor::Counters>], seeds: &[u64], restarts: &[u64], campaign: (u64, usize), uptime: Duration) {
+    for (i, t) in targets.iter().enumerate() {
+        let per = || counters.iter().filter_map(|w| w.get(i));
+        m.set_target(
+            t.name(),
+            preset.name(),
+            TargetTotals {
+                execs: per().map(|c| c.execs).sum(),
+                undecodable: per().map(|c| c.undecodable).sum(),
+                corpus: seeds.get(i).copied().unwrap_or(0) + per().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>(),
+                restarts: restarts.get(i).copied().unwrap_or(0),
+            },
+        );
+    }
+    m.set_campaign(campaign.0, campaign.1 as u64, uptime);
 }

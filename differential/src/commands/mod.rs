@@ -161,6 +161,10 @@ enum Command {
         #[arg(long)]
         bugs: bool,
     },
+    /// Print every Prometheus series name `--metrics` exposes, with its type, one per line
+    /// (`name<TAB>type`; for ci/monitoring/check-dashboard.sh).
+    #[command(name = "metric-names", hide = true)]
+    MetricNames,
     /// A worker process of `fuzz`, `run` and `replay` (internal: started by them).
     #[command(name = "__worker", hide = true)]
     Worker {
@@ -182,6 +186,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Minimize(args) => findings::minimize(args),
         Command::Triage(args) => findings::triage(args),
         Command::Worker { spec } => Ok(worker::run(&spec)),
+        Command::MetricNames => {
+            for (name, kind) in diverge::metrics::Metrics::names() {
+                println!("{name}\t{kind}");
+            }
+            Ok(0)
+        }
         Command::List { json, bugs } => {
             list(json, bugs);
             Ok(0)

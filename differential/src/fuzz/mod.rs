@@ -143,6 +143,23 @@ fn behaviour(outcome: &Outcome) -> Option<String> {
     }
 }
 
+/// Writes one `--save-corpus` entry, complete or not at all (a temporary file, then a rename), but
+/// unsynced: a lost corpus entry costs nothing, while the two fsyncs of
+/// [`crate::findings::write_atomic`] per new behaviour cut the loop's exec/s by 10 to 100 times
+/// while the corpus grows fast (measured: `diverge fuzz --all`, attestation 189 vs 17149 exec/s).
+/// An entry already there (same name: same input hash) is not written again.
+fn save_corpus_entry(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Worker time given to one target before the scheduler picks again, nanoseconds.
 const SLICE_NS: u64 = 20_000_000;
 
@@ -222,7 +239,7 @@ impl Campaign<'_> {
             if ts.behaviours.lock().unwrap_or_else(|e| e.into_inner()).insert(key) {
                 if let Some(dir) = &self.config.save_corpus {
                     let name = hex::encode(diverge_types::hash(&input).get(..16).unwrap_or_default());
-                    let _ = crate::findings::write_atomic(&dir.join(ts.target.name()).join(name), &input);
+                    let _ = save_corpus_entry(&dir.join(ts.target.name()).join(name), &input);
                 }
                 let mut corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
                 if corpus.len() < MAX_CORPUS {
