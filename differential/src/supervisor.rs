@@ -78,6 +78,9 @@ pub struct Counters {
     pub seeds: u64,
     /// Worker time on the target, nanoseconds.
     pub busy_ns: u64,
+    /// Executions every implementation accepted (`valid` verdicts all round).
+    #[serde(default)]
+    pub valid: u64,
 }
 
 /// One worker's shared record: a memory-mapped file of [`SLOT_LEN`] bytes.
@@ -238,7 +241,7 @@ impl Slot {
     pub fn set_counters(&self, target: Target, c: &Counters) {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
-        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns].into_iter().enumerate() {
+        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.valid].into_iter().enumerate() {
             self.word(at + k * 8).store(v, Ordering::Relaxed);
         }
     }
@@ -248,7 +251,7 @@ impl Slot {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return Counters::default() };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
         let w = |k: usize| self.word(at + k * 8).load(Ordering::Relaxed);
-        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4) }
+        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), valid: w(5) }
     }
 }
 
@@ -533,6 +536,9 @@ pub struct WorkerOptions {
     pub batch_seed: Option<diverge_types::bls::BatchSeed>,
     /// Paranoid mode ([`crate::runner::RunnerConfig::paranoid`]).
     pub paranoid: bool,
+    /// The built-in loop's mutator (`diverge fuzz --mutator`).
+    #[serde(default)]
+    pub mutator: crate::fuzz::structured::MutatorKind,
 }
 
 /// A worker's job.
@@ -871,7 +877,7 @@ mod tests {
         let before = b.phase().0;
         a.end_input();
         assert_eq!(b.phase(), (before + 1, false));
-        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9 });
+        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, valid: 3 });
         assert_eq!(b.counters(Target::Block).execs, 7);
         assert_eq!(b.counters(Target::Attestation), Counters::default());
         b.stop_flag().store(true, Ordering::SeqCst);

@@ -113,7 +113,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let pool = args.pool.unwrap_or_else(|| default_pool_dir(preset));
     let inputs = if args.inputs.is_empty() { vec![diverge::session::default_corpus_dir(preset, args.target)] } else { args.inputs };
     let files = input_files(&inputs)?;
-    let options = WorkerOptions { batch_seed: args.batch_seed, paranoid: args.paranoid };
+    let options = WorkerOptions { batch_seed: args.batch_seed, paranoid: args.paranoid, ..WorkerOptions::default() };
     let mut worker = isolated(preset, pool, args.bls.into(), args.strictness.map(Into::into), args.timeout, args.rss_limit_mb, args.findings.clone(), "diverge-run", options)?;
     let (mut agreed, mut undecodable, mut unavailable, mut unreadable, mut died) = (0usize, 0usize, 0usize, 0usize, 0usize);
     // Signature -> (inputs, finding directory, the process-level verdict of a dead worker).
@@ -307,7 +307,7 @@ fn print_report(r: &ReplayReport) {
 /// (`crash: signal 6 (SIGABRT)`, `timeout`, `rss-limit`) instead of the end of `diverge replay`.
 fn replay_isolated(spec: &ReplaySpec, timeout: u64, rss_limit_mb: u64) -> Result<ReplayReport> {
     let scratch = std::env::temp_dir().join(format!("diverge-replay-{}", std::process::id()));
-    let options = WorkerOptions { batch_seed: spec.batch_seed, paranoid: spec.paranoid };
+    let options = WorkerOptions { batch_seed: spec.batch_seed, paranoid: spec.paranoid, ..WorkerOptions::default() };
     let mut worker = isolated(spec.preset, spec.pool_dir.clone(), spec.bls, Some(spec.strictness), timeout, rss_limit_mb, scratch.clone(), "diverge-replay", options)?;
     let answer = worker.exec(spec.target, &spec.input, false);
     let state_of = |d: &diverge::supervisor::Death| worker.recorder().state(d);

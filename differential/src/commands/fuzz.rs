@@ -80,6 +80,12 @@ pub struct FuzzArgs {
     /// Print one JSON document at the end instead of the table.
     #[arg(long)]
     json: bool,
+    /// The loop's mutator: `havoc` (bytes, SSZ-aware integers), `structured` (generated and
+    /// field-level mutated operations on the pool states, diverge-mutators) or `mixed` (either,
+    /// even odds). Only attestation, attester_slashing, proposer_slashing, voluntary_exit and
+    /// block_header have a structured mutator; the other targets always get havoc.
+    #[arg(long, default_value = "mixed")]
+    mutator: diverge::fuzz::structured::MutatorKind,
 }
 
 /// Parses `90s`, `10m`, `2h`, `1d` or plain seconds.
@@ -211,7 +217,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         findings: args.findings.clone(),
         engine: "diverge-fuzz".to_string(),
         // One secret batch seed for the whole campaign, every worker and restart alike.
-        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false },
+        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false, mutator: args.mutator },
         mode: WorkerMode::Fuzz(FuzzWork {
             targets: targets.iter().map(|&t| FuzzTarget { target: t.name().to_string(), corpus: corpus_for(t), start: slot.counters(t) }).collect(),
             // This worker's share of --max-execs per target.
@@ -369,6 +375,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 execs_per_sec: execs as f64 / elapsed.as_secs_f64().max(1e-9),
                 worker_secs: per.iter().map(|c| c.busy_ns).sum::<u64>() as f64 / 1e9,
                 undecodable: per.iter().map(|c| c.undecodable).sum(),
+                valid: per.iter().map(|c| c.valid).sum(),
                 corpus: (seed_counts.get(i).copied().unwrap_or(0) + per.iter().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>()) as usize,
                 findings: findings.get(i).cloned().unwrap_or_default(),
                 restarts: restarts.get(i).copied().unwrap_or(0),
@@ -382,17 +389,18 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports, "restarts": total_restarts }))?);
     } else {
         println!(
-            "{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>7} {:>8} {:>8}",
-            "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "corpus", "findings", "restarts"
+            "{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>6} {:>7} {:>8} {:>8}",
+            "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "valid", "corpus", "findings", "restarts"
         );
         for r in &reports {
             let undecodable = format!("{:.0}%", 100.0 * r.undecodable as f64 / r.execs.max(1) as f64);
+            let valid = format!("{:.0}%", 100.0 * r.valid as f64 / r.execs.max(1) as f64);
             println!(
-                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>7} {:>8} {:>8}",
-                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, r.corpus, r.findings.len(), r.restarts
+                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>6} {:>7} {:>8} {:>8}",
+                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, valid, r.corpus, r.findings.len(), r.restarts
             );
         }
-        println!("exec/s: executions over the campaign's wall time; worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit");
+        println!("exec/s: executions over the campaign's wall time; valid: executions every implementation accepted; worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit");
         for r in &reports {
             for f in &r.findings {
                 let tag = if f.known.is_some() { "  [known upstream hazard]" } else { "" };

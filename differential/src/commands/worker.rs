@@ -6,7 +6,7 @@
 //! start; any other end is judged by the supervisor.
 
 use diverge::findings::FindingStore;
-use diverge::fuzz::{self, mutate::Havoc, FuzzConfig, NewFinding, TargetState};
+use diverge::fuzz::{self, structured::PoolMutator, FuzzConfig, NewFinding, TargetState};
 use diverge::replay::{parse_bls, ReplayReport};
 use diverge::runner::RunnerConfig;
 use diverge::session::Session;
@@ -76,6 +76,15 @@ fn watch_parent(stop: &'static AtomicBool) {
 
 fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'static Slot) -> i32 {
     let fatal: HashSet<&str> = work.fatal.iter().map(String::as_str).collect();
+    // The structured mutators see the pool through views; only load them when a target has one.
+    let structured = work.targets.iter().any(|t| diverge_mutators::Kind::from_name(&t.target).is_some());
+    let mutator = match (structured, Preset::from_name(&spec.preset)) {
+        (true, Some(preset)) => match PoolMutator::new(spec.options.mutator, preset, &spec.pool) {
+            Ok(m) => m,
+            Err(e) => return setup_failed(format!("loading the pool for the {} mutator: {e}", spec.options.mutator.name())),
+        },
+        _ => PoolMutator::havoc(),
+    };
     let mut states = Vec::new();
     for t in &work.targets {
         let Some(target) = Target::from_name(&t.target) else { return setup_failed(format!("unknown target {:?}", t.target)) };
@@ -86,6 +95,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
         let ts = TargetState::new(target, seeds);
         ts.execs.store(t.start.execs, Ordering::Relaxed);
         ts.undecodable.store(t.start.undecodable, Ordering::Relaxed);
+        ts.valid.store(t.start.valid, Ordering::Relaxed);
         ts.busy_ns.store(t.start.busy_ns, Ordering::Relaxed);
         ts.queue_unmutated(mine);
         states.push(ts);
@@ -109,6 +119,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
                 corpus,
                 seeds: ts.seed_count() as u64,
                 busy_ns: ts.busy_ns.load(Ordering::Relaxed),
+                valid: ts.valid.load(Ordering::Relaxed),
             };
             slot.set_counters(ts.target, &c);
         }
@@ -129,7 +140,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
                 std::thread::sleep(Duration::from_millis(25));
             }
         });
-        let r = fuzz::fuzz(&config, session, &Havoc, &states, slot.stop_flag(), &on_finding);
+        let r = fuzz::fuzz(&config, session, &mutator, &states, slot.stop_flag(), &on_finding);
         done.store(true, Ordering::Relaxed);
         r
     });

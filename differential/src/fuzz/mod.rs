@@ -4,6 +4,7 @@
 //! corpus; no coverage instrumentation is needed, so it runs on stable in any build.
 
 pub mod mutate;
+pub mod structured;
 
 use crate::findings::FindingStore;
 use crate::session::{Outcome, Session};
@@ -68,6 +69,8 @@ pub struct TargetState {
     pub execs: AtomicU64,
     /// Inputs that did not decode.
     pub undecodable: AtomicU64,
+    /// Inputs every implementation accepted.
+    pub valid: AtomicU64,
     /// Corpus (seeds + behaviour-new inputs).
     pub corpus: Mutex<Vec<Vec<u8>>>,
     /// How many of the first corpus entries are seeds (never replaced).
@@ -100,6 +103,8 @@ pub struct TargetReport {
     pub worker_secs: f64,
     /// Executions whose input did not decode (rejected before reaching the implementations).
     pub undecodable: u64,
+    /// Executions every implementation accepted (all verdicts `valid`).
+    pub valid: u64,
     /// Final corpus size.
     pub corpus: usize,
     /// Findings, one per signature.
@@ -213,6 +218,11 @@ impl Campaign<'_> {
         if matches!(outcome, Outcome::Undecodable(_)) {
             ts.undecodable.fetch_add(1, Ordering::Relaxed);
             return Ok(());
+        }
+        if let Outcome::Agreed { verdicts, .. } = &outcome {
+            if verdicts.iter().all(|v| v.kind == "valid") {
+                ts.valid.fetch_add(1, Ordering::Relaxed);
+            }
         }
         if let (Outcome::Diverged { divergence, .. }, Some((path, _))) = (&outcome, written) {
             let sig = &divergence.signature;
@@ -353,6 +363,7 @@ impl TargetState {
             target,
             execs: AtomicU64::new(0),
             undecodable: AtomicU64::new(0),
+            valid: AtomicU64::new(0),
             seeds: seeds.len(),
             corpus: Mutex::new(seeds),
             behaviours: Mutex::new(HashSet::new()),
@@ -398,6 +409,7 @@ impl TargetState {
             execs_per_sec: execs as f64 / elapsed.as_secs_f64().max(1e-9),
             worker_secs: self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             undecodable: self.undecodable.load(Ordering::Relaxed),
+            valid: self.valid.load(Ordering::Relaxed),
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
             restarts: 0,

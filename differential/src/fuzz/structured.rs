@@ -1,0 +1,118 @@
+//! `diverge fuzz --mutator havoc|structured|mixed`: the structure-aware, state-aware mutators of
+//! `diverge-mutators` (issue 13) behind the loop's [`Mutator`] trait. `attestation`,
+//! `attester_slashing`, `proposer_slashing`, `voluntary_exit` and `block_header` get them; every
+//! other target keeps [`Havoc`].
+
+use super::mutate::{Havoc, Mutator};
+use crate::pool::{PoolError, StatePool};
+use crate::target::Target;
+use diverge_mutators::{Config, Kind, PoolView, Structured};
+use diverge_types::{EthSpec, MainnetSpec, MinimalSpec, Preset};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+/// Which mutator the built-in loop uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MutatorKind {
+    /// Byte havoc with SSZ-aware integer moves (`fuzz/mutate.rs`).
+    Havoc,
+    /// The structured mutator alone (undecodable inputs still get byte havoc inside it).
+    Structured,
+    /// Each mutation picks structured or havoc with equal odds.
+    #[default]
+    Mixed,
+}
+
+impl MutatorKind {
+    /// `havoc`, `structured` or `mixed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MutatorKind::Havoc => "havoc",
+            MutatorKind::Structured => "structured",
+            MutatorKind::Mixed => "mixed",
+        }
+    }
+}
+
+impl std::str::FromStr for MutatorKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "havoc" => Ok(MutatorKind::Havoc),
+            "structured" => Ok(MutatorKind::Structured),
+            "mixed" => Ok(MutatorKind::Mixed),
+            _ => Err(format!("unknown mutator {s:?} (havoc, structured, mixed)")),
+        }
+    }
+}
+
+struct Typed<E: EthSpec> {
+    structured: Structured<E>,
+    views: Vec<PoolView<E>>,
+}
+
+enum Views {
+    Minimal(Typed<MinimalSpec>),
+    Mainnet(Typed<MainnetSpec>),
+}
+
+/// The mutator of a campaign: [`MutatorKind`] over the views of one pool.
+pub struct PoolMutator {
+    kind: MutatorKind,
+    views: Option<Views>,
+}
+
+impl PoolMutator {
+    /// Plain havoc (no pool needed).
+    pub fn havoc() -> Self {
+        PoolMutator { kind: MutatorKind::Havoc, views: None }
+    }
+
+    /// Loads the pool at `pool_dir` again (the runner releases its plain states once the
+    /// implementations prepared them) and keeps a [`PoolView`] of every state, in manifest order
+    /// so that a view's index is the selector that picks its state. With an unavailable state the
+    /// indices would shift, so the mutator then falls back to havoc (said on standard error).
+    ///
+    /// # Errors
+    /// A missing or malformed pool manifest.
+    pub fn new(kind: MutatorKind, preset: Preset, pool_dir: &Path) -> Result<Self, PoolError> {
+        if kind == MutatorKind::Havoc {
+            return Ok(Self::havoc());
+        }
+        fn typed<E: EthSpec>(pool_dir: &Path) -> Result<Option<Typed<E>>, PoolError> {
+            let pool = StatePool::<E>::load(pool_dir)?;
+            let views: Option<Vec<PoolView<E>>> = pool.states.iter().map(|s| s.as_ref().ok().and_then(Option::as_ref).map(PoolView::new)).collect();
+            if views.is_none() {
+                eprintln!("diverge fuzz: a state of the pool at {} is unavailable; the structured mutator falls back to havoc", pool_dir.display());
+            }
+            Ok(views.map(|views| Typed { structured: Structured::new(Config::default()), views }))
+        }
+        let views = match preset {
+            Preset::Minimal => typed::<MinimalSpec>(pool_dir)?.map(Views::Minimal),
+            Preset::Mainnet => typed::<MainnetSpec>(pool_dir)?.map(Views::Mainnet),
+        };
+        Ok(PoolMutator { kind, views })
+    }
+
+    /// The kind in use.
+    pub fn kind(&self) -> MutatorKind {
+        self.kind
+    }
+}
+
+impl Mutator for PoolMutator {
+    fn mutate(&self, target: Target, data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut ChaCha8Rng, max_len: usize) {
+        let structured = match self.kind {
+            MutatorKind::Havoc => false,
+            MutatorKind::Structured => true,
+            MutatorKind::Mixed => rng.gen_bool(0.5),
+        };
+        match (structured, Kind::from_name(target.name()), &self.views) {
+            (true, Some(kind), Some(Views::Minimal(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
+            (true, Some(kind), Some(Views::Mainnet(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
+            _ => Havoc.mutate(target, data, corpus, rng, max_len),
+        }
+    }
+}
