@@ -61,8 +61,8 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// `generate` 0.25, `valid` 0.5 (measured in the slice's report: these keep the valid share
-    /// above half on the minimal pool while every other mutation breaks one field).
+    /// `generate` 0.25, `valid` 0.5. With them, `diverge fuzz --mutator structured` keeps 17–24 %
+    /// of its executions valid and under 6 % undecodable on the minimal pool (README table).
     fn default() -> Self {
         Config { generate: 0.25, valid: 0.5 }
     }
