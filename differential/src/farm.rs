@@ -153,6 +153,13 @@ pub struct InstanceStatus {
     pub last_update: u64,
 }
 
+impl InstanceStatus {
+    /// Exec/s over the last minute when AFL++ has measured it (non-zero), else over the run.
+    pub fn current_execs_per_sec(&self) -> f64 {
+        self.execs_ps_last_min.filter(|e| *e > 0.0).unwrap_or(self.execs_per_sec)
+    }
+}
+
 /// Parses the text of a `fuzzer_stats` file (`key   : value` lines).
 ///
 /// # Errors
@@ -253,7 +260,7 @@ pub fn status_table(status: &[InstanceStatus], now_unix: u64) -> String {
             Some(t) => format!("{} s ago", now_unix.saturating_sub(t)),
             None => "none yet".into(),
         };
-        let eps = i.execs_ps_last_min.unwrap_or(i.execs_per_sec);
+        let eps = i.current_execs_per_sec();
         s.push_str(&format!(
             "{:<16} {:<34} {:>9.0} {:>12} {:>7} {:>8} {:>8} {:>13}\n",
             i.target, i.instance, eps, i.execs_done, i.corpus_count, i.corpus_imported, i.saved_crashes, last
@@ -262,7 +269,7 @@ pub fn status_table(status: &[InstanceStatus], now_unix: u64) -> String {
     let mut per: BTreeMap<&str, (f64, u64, u64)> = BTreeMap::new();
     for i in status {
         let e = per.entry(i.target.as_str()).or_default();
-        e.0 += i.execs_ps_last_min.unwrap_or(i.execs_per_sec);
+        e.0 += i.current_execs_per_sec();
         e.1 += i.execs_done;
         e.2 += i.saved_crashes;
     }
