@@ -24,6 +24,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Queue files modified more recently than this are not copied yet (they may be mid-write).
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Marker file of an instance directory that mirrors another machine's instance (its queue only).
 pub const MIRROR_MARKER: &str = ".diverge-mirror";
 
@@ -293,7 +296,7 @@ pub struct MirrorStats {
 /// Copies every instance queue of farm directory `from` into farm directory `to`, so the AFL++
 /// instances (and `diverge fuzz --sync-dir` processes) under `to` import them: for each
 /// `from/<target>/<instance>/queue/id:*`, the files missing from `to/<target>/<instance>/queue/`
-/// are copied in id order (each written under a dot-name, then renamed, so a reader never sees a
+/// are copied in id order, except files modified in the last [`SETTLE`] (each written under a dot-name, then renamed, so a reader never sees a
 /// partial file), and `to/<target>/<instance>/.diverge-mirror` marks the directory as a mirror. An
 /// instance directory that exists in `to` without that marker belongs to a process running
 /// there: it is never written. Mirrors in `from` are copied too (a hub forwards between
@@ -335,6 +338,12 @@ pub fn mirror_queues(from: &Path, to: &Path) -> std::io::Result<MirrorStats> {
                     continue;
                 }
                 let src = queue.join(&name);
+                // AFL++ writes queue entries in place (and rsync may have copied one mid-write,
+                // keeping its mtime): a file younger than this is left for the next pass.
+                let fresh = std::fs::metadata(&src).and_then(|m| m.modified()).ok().and_then(|m| std::time::SystemTime::now().duration_since(m).ok()).is_some_and(|age| age < SETTLE);
+                if fresh {
+                    continue;
+                }
                 let bytes = match std::fs::read(&src) {
                     Ok(b) => b,
                     // Gone meanwhile (AFL++ rewrote its queue): later.

@@ -179,6 +179,10 @@ fn sync_mirrors_queues_but_never_writes_a_local_instance() {
     let qb = b.join("attestation/m2-attestation-0/queue");
     fs::create_dir_all(&qb).unwrap();
     fs::write(qb.join("id:000000,orig:z"), b"z").unwrap();
+    // A file modified in the last second may be mid-write: not copied yet.
+    let out = Command::new(BIN).args(["farm", "sync", "--once", "--from"]).arg(&a).arg("--to").arg(&b).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 file(s) copied"), "{}", text(&out));
+    std::thread::sleep(diverge::farm::SETTLE + std::time::Duration::from_millis(200));
     let out = Command::new(BIN).args(["farm", "sync", "--once", "--from"]).arg(&a).arg("--to").arg(&b).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let mirrored = b.join("attestation/m1-attestation-0");
@@ -188,6 +192,7 @@ fn sync_mirrors_queues_but_never_writes_a_local_instance() {
     assert_eq!(queue_files(&qb), ["id:000000,orig:z"], "a local instance is never written");
     // Incremental: only the new file is copied.
     fs::write(qa.join("id:000002,src:000001"), b"w").unwrap();
+    std::thread::sleep(diverge::farm::SETTLE + std::time::Duration::from_millis(200));
     let out = Command::new(BIN).args(["farm", "sync", "--once", "--from"]).arg(&a).arg("--to").arg(&b).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 file(s) copied"), "{}", text(&out));
     assert_eq!(fs::read(mirrored.join("queue/id:000002,src:000001")).unwrap(), b"w");

@@ -476,6 +476,7 @@ fn afl(args: AflArgs) -> Result<i32> {
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + d);
     let (mut last_pass, mut last_status) = (Instant::now(), Instant::now());
+    let mut all_exited = false;
     loop {
         std::thread::sleep(Duration::from_millis(250));
         if stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -491,6 +492,7 @@ fn afl(args: AflArgs) -> Result<i32> {
         }
         if instances.iter().all(|i| i.child.is_none()) {
             eprintln!("farm: every instance has exited");
+            all_exited = true;
             break;
         }
         if last_pass.elapsed() >= Duration::from_secs(args.crash_interval.max(1)) {
@@ -532,7 +534,11 @@ fn afl(args: AflArgs) -> Result<i32> {
         eprintln!("warning: {w}");
     }
     let elapsed = start.elapsed().as_secs_f64();
-    report(&status, &pass, Some(&machine), elapsed, args.json)
+    let code = report(&status, &pass, Some(&machine), elapsed, args.json)?;
+    if all_exited {
+        bail!("every AFL++ instance exited before the end of the campaign (their logs are above)");
+    }
+    Ok(code)
 }
 
 fn report(status: &[InstanceStatus], pass: &CrashPass, machine: Option<&str>, elapsed: f64, json: bool) -> Result<i32> {
