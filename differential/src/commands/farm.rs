@@ -42,7 +42,8 @@ pub enum FarmCommand {
         else afl-fuzz on PATH.\n\n\
         Every --crash-interval seconds and at the end, each new AFL++ crash file of this machine's \
         instances is run through the runner in a worker process (as `diverge run` does): its \
-        finding (signature, finding.json) is written to --findings; crash files are remembered in \
+        finding (signature, finding.json) is written to --findings (the runner is this diverge \
+        binary: for AFL++ binaries of a bug build, use a diverge built with the same feature); crash files are remembered in \
         DIR/.farm/<machine>/crashes.tsv and deduplicated by input hash. Every --status-interval \
         seconds and at the end, a table per instance from its fuzzer_stats (exec/s, execs, paths, \
         imported, crashes, last new path). AFL++ imports the queues of the other instances of \
