@@ -55,7 +55,10 @@ fn two_fuzz_processes_share_corpus_entries_through_the_sync_dir() {
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)));
         let t = &doc["sync"]["targets"][0];
         assert_eq!(t["target"], "attestation");
-        (t["exported"].as_u64().unwrap(), t["imported"].as_u64().unwrap())
+        let (exported, imported, kept) = (t["exported"].as_u64().unwrap(), t["imported"].as_u64().unwrap(), t["kept"].as_u64().unwrap());
+        eprintln!("{}: exported {exported}, imported {imported}, kept {kept}", doc["sync"]["name"]);
+        assert!(kept <= imported, "{t}");
+        (exported, imported)
     };
     let ((a_out, a_in), (b_out, b_in)) = (counts(&a), counts(&b));
     eprintln!("a: exported {a_out}, imported {a_in}; b: exported {b_out}, imported {b_in}");

@@ -108,14 +108,15 @@ impl SyncArgs {
     }
 }
 
-/// The sync summary: per target, entries exported and imported (summed over the workers).
+/// The sync summary: per target, entries exported, imported, and imported that joined the corpus
+/// (summed over the workers).
 fn sync_summary(spec: &fuzz::sync::SyncSpec, targets: &[Target], counters: &[Vec<supervisor::Counters>]) -> serde_json::Value {
     let per: Vec<serde_json::Value> = targets
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let (out, inn) = counters.iter().filter_map(|w| w.get(i)).fold((0u64, 0u64), |(o, n), c| (o + c.synced_out, n + c.synced_in));
-            serde_json::json!({"target": t.name(), "exported": out, "imported": inn})
+            let (out, inn, kept) = counters.iter().filter_map(|w| w.get(i)).fold((0u64, 0u64, 0u64), |(o, n, k), c| (o + c.synced_out, n + c.synced_in, k + c.synced_kept));
+            serde_json::json!({"target": t.name(), "exported": out, "imported": inn, "kept": kept})
         })
         .collect();
     serde_json::json!({"dir": spec.dir, "name": spec.name, "targets": per})
@@ -440,7 +441,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         if let Some(spec) = &sync {
             let summary = sync_summary(spec, &targets, &now);
             for t in summary["targets"].as_array().into_iter().flatten() {
-                println!("sync {} as {}: {}: exported {}, imported {}", spec.dir.display(), spec.name, t["target"].as_str().unwrap_or(""), t["exported"], t["imported"]);
+                println!("sync {} as {}: {}: exported {}, imported {} ({} joined the corpus)", spec.dir.display(), spec.name, t["target"].as_str().unwrap_or(""), t["exported"], t["imported"], t["kept"]);
             }
         }
         println!(

@@ -90,7 +90,10 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
         ts.queue_unmutated(mine);
         if let Some(sync) = &work.sync {
             match TargetSync::open(&sync.dir, target, &sync.instance(work.worker), t.start.synced_out, t.start.synced_in) {
-                Ok(s) => *ts.sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(s),
+                Ok(mut s) => {
+                    s.kept = t.start.synced_kept;
+                    *ts.sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+                }
                 Err(e) => return setup_failed(e.to_string()),
             }
         }
@@ -160,7 +163,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
 /// The sync counters of a target (zero without `--sync-dir`).
 fn sync_counts(ts: &TargetState) -> Counters {
     let sync = ts.sync.lock().unwrap_or_else(|e| e.into_inner());
-    sync.as_ref().map(|s| Counters { synced_out: s.exported, synced_in: s.imported, ..Counters::default() }).unwrap_or_default()
+    sync.as_ref().map(|s| Counters { synced_out: s.exported, synced_in: s.imported, synced_kept: s.kept, ..Counters::default() }).unwrap_or_default()
 }
 
 /// `--sync-dir`: the other queues' new entries run once each, unmutated, before further mutants

@@ -60,12 +60,17 @@ pub struct TargetSync {
     next_id: u64,
     /// Inputs exported or imported (hashes): never exported (again).
     known: HashSet<u64>,
+    /// Inputs imported (hashes), to count those that join the corpus.
+    from_peers: HashSet<u64>,
     /// Files of other queues already read.
     seen: HashSet<PathBuf>,
     /// Entries exported (counting earlier incarnations).
     pub exported: u64,
     /// Entries imported: read from other queues and run (counting earlier incarnations).
     pub imported: u64,
+    /// Imported entries that reached a behaviour new to this worker and joined its corpus (this
+    /// incarnation).
+    pub kept: u64,
 }
 
 impl TargetSync {
@@ -80,7 +85,7 @@ impl TargetSync {
         let queue = root.join(instance).join("queue");
         let ctx = |e: std::io::Error| std::io::Error::new(e.kind(), format!("sync queue {}: {e}", queue.display()));
         std::fs::create_dir_all(&queue).map_err(ctx)?;
-        let mut s = TargetSync { root, own: instance.to_string(), queue: queue.clone(), next_id: 0, known: HashSet::new(), seen: HashSet::new(), exported, imported };
+        let mut s = TargetSync { root, own: instance.to_string(), queue: queue.clone(), next_id: 0, known: HashSet::new(), from_peers: HashSet::new(), seen: HashSet::new(), exported, imported, kept: 0 };
         for e in std::fs::read_dir(&queue).map_err(ctx)?.filter_map(Result::ok) {
             let name = e.file_name().to_string_lossy().into_owned();
             if let Some(id) = queue_id(&name) {
@@ -98,13 +103,20 @@ impl TargetSync {
         &self.queue
     }
 
-    /// Writes a new corpus entry to the queue, unless it was exported or imported before.
-    /// Returns whether it was written.
+    /// Called with each input that reached a new behaviour: writes it to the queue, unless it was
+    /// exported before or came from a peer (then it counts as kept). Returns whether it was
+    /// written.
     ///
     /// # Errors
     /// Writing failed.
     pub fn export(&mut self, input: &[u8]) -> std::io::Result<bool> {
-        if !self.known.insert(key(input)) {
+        let k = key(input);
+        if self.from_peers.remove(&k) {
+            // An imported entry that reached a new behaviour here: kept, not exported back.
+            self.kept += 1;
+            return Ok(false);
+        }
+        if !self.known.insert(k) {
             return Ok(false);
         }
         let path = self.queue.join(format!("id:{:06},op:diverge", self.next_id));
@@ -146,7 +158,9 @@ impl TargetSync {
                     continue;
                 }
                 let Ok(bytes) = std::fs::read(&f) else { continue };
-                if self.known.insert(key(&bytes)) {
+                let k = key(&bytes);
+                if self.known.insert(k) {
+                    self.from_peers.insert(k);
                     self.imported += 1;
                     out.push(bytes);
                 }
@@ -186,7 +200,7 @@ mod tests {
         assert_eq!(b.import(1024), vec![b"one".to_vec()]);
         assert!(!b.export(b"one").unwrap());
         assert!(b.import(1024).is_empty());
-        assert_eq!((b.exported, b.imported), (1, 1));
+        assert_eq!((b.exported, b.imported, b.kept), (1, 1, 1));
         let mut a2 = TargetSync::open(&dir, Target::Attestation, "a-w0", 2, 0).unwrap();
         assert!(!a2.export(b"two").unwrap());
         assert!(a2.export(b"three").unwrap());
