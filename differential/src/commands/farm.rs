@@ -7,6 +7,7 @@ use super::{parse_target, BlsArg, OnePreset};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use diverge::farm::{self, CrashLedger, InstancePlan, InstanceStatus};
+use diverge::metrics::{AflFuzzerStats, Metrics};
 use diverge::session::{default_corpus_dir, default_pool_dir};
 use diverge::supervisor::WorkerOptions;
 use diverge::target::Target;
@@ -111,6 +112,11 @@ pub struct AflArgs {
     /// Seconds between status tables.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     status_interval: u64,
+    /// Serve live Prometheus metrics on http://ADDR/metrics (e.g. 127.0.0.1:9187): per instance
+    /// execs, exec/s, paths, crashes and seconds since the last find (`diverge_afl_*`, read from
+    /// `fuzzer_stats` every 5 s), findings of the crash passes by signature, uptime.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
     #[command(flatten)]
     runner: RunnerArgs,
     /// Print one JSON document at the end instead of the table.
@@ -474,9 +480,29 @@ fn afl(args: AflArgs) -> Result<i32> {
 
     let say = |line: String| eprintln!("{line}");
     let only = format!("{machine}-");
+    let metrics = match args.metrics {
+        Some(addr) => {
+            let m = Metrics::new();
+            let server = m.serve(addr)?;
+            eprintln!("farm: metrics on http://{}/metrics", server.addr());
+            Some((m, server))
+        }
+        None => None,
+    };
+    let publish = |found: &[FarmFinding]| {
+        let Some((m, _)) = &metrics else { return };
+        for f in found {
+            m.finding(&f.target, preset.name(), &f.signature, f.known.as_deref());
+        }
+        let (status, _) = farm::read_status(&dir, Some(&only));
+        let now = unix_now();
+        for s in &status {
+            m.set_afl_fuzzer(&machine, &s.instance, &s.target, afl_stats(s, now));
+        }
+    };
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + d);
-    let (mut last_pass, mut last_status) = (Instant::now(), Instant::now());
+    let (mut last_pass, mut last_status, mut last_metrics) = (Instant::now(), Instant::now(), Instant::now());
     let mut all_exited = false;
     loop {
         std::thread::sleep(Duration::from_millis(250));
@@ -497,8 +523,16 @@ fn afl(args: AflArgs) -> Result<i32> {
             break;
         }
         if last_pass.elapsed() >= Duration::from_secs(args.crash_interval.max(1)) {
-            pass.pass(&dir, Some(&only), &say)?;
+            let found = pass.pass(&dir, Some(&only), &say)?;
+            publish(&found);
             last_pass = Instant::now();
+        }
+        if let Some((m, _)) = &metrics {
+            if last_metrics.elapsed() >= Duration::from_secs(5) {
+                publish(&[]);
+                m.set_campaign(0, u64::try_from(instances.iter().filter(|i| i.child.is_some()).count()).unwrap_or(0), start.elapsed());
+                last_metrics = Instant::now();
+            }
         }
         if !args.json && last_status.elapsed() >= Duration::from_secs(args.status_interval.max(1)) {
             let (status, _) = farm::read_status(&dir, Some(&only));
@@ -529,7 +563,8 @@ fn afl(args: AflArgs) -> Result<i32> {
         }
         inst.child = None;
     }
-    pass.pass(&dir, Some(&only), &say)?;
+    let found = pass.pass(&dir, Some(&only), &say)?;
+    publish(&found);
     let (status, warnings) = farm::read_status(&dir, Some(&only));
     for w in warnings {
         eprintln!("warning: {w}");
@@ -540,6 +575,17 @@ fn afl(args: AflArgs) -> Result<i32> {
         bail!("every AFL++ instance exited before the end of the campaign (their logs are above)");
     }
     Ok(code)
+}
+
+/// One instance's `fuzzer_stats` as the metrics exporter takes them (`now`: Unix seconds).
+fn afl_stats(s: &InstanceStatus, now: u64) -> AflFuzzerStats {
+    AflFuzzerStats {
+        execs: s.execs_done,
+        execs_per_sec: s.execs_ps_last_min.unwrap_or(s.execs_per_sec),
+        paths: s.corpus_count,
+        crashes: s.saved_crashes,
+        seconds_since_last_find: s.last_find.map(|t| now.saturating_sub(t) as f64),
+    }
 }
 
 fn report(status: &[InstanceStatus], pass: &CrashPass, machine: Option<&str>, elapsed: f64, json: bool) -> Result<i32> {
