@@ -581,7 +581,8 @@ fn afl(args: AflArgs) -> Result<i32> {
 fn afl_stats(s: &InstanceStatus, now: u64) -> AflFuzzerStats {
     AflFuzzerStats {
         execs: s.execs_done,
-        execs_per_sec: s.execs_ps_last_min.unwrap_or(s.execs_per_sec),
+        // AFL++ writes 0 for the last minute during its first minute: the run average then.
+        execs_per_sec: s.execs_ps_last_min.filter(|v| *v > 0.0).unwrap_or(s.execs_per_sec),
         paths: s.corpus_count,
         crashes: s.saved_crashes,
         seconds_since_last_find: s.last_find.map(|t| now.saturating_sub(t) as f64),
