@@ -20,6 +20,7 @@ pub mod panics;
 pub mod bugs;
 pub mod policy;
 pub mod supervisor;
+pub mod farm;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 pub mod report;

@@ -61,7 +61,9 @@ const IMPL_NAME: usize = 64;
 const IMPL_NAME_MAX: usize = 32;
 /// Per-target counters, [`COUNTERS_PER_TARGET`] u64 each, in [`Target::ALL`] order.
 const COUNTERS: usize = 512;
-const COUNTERS_PER_TARGET: usize = 8;
+const COUNTERS_PER_TARGET: usize = 16;
+// Every target's counters fit in the header.
+const _: () = assert!(COUNTERS + Target::ALL.len() * COUNTERS_PER_TARGET * 8 <= HEADER);
 const MAGIC_VALUE: u64 = u64::from_le_bytes(*b"DIVSLOT1");
 
 /// A worker's live counters for one target, as exported into its slot (absolute: they include
@@ -78,6 +80,15 @@ pub struct Counters {
     pub seeds: u64,
     /// Worker time on the target, nanoseconds.
     pub busy_ns: u64,
+    /// Corpus entries exported to the sync directory (`diverge fuzz --sync-dir`).
+    #[serde(default)]
+    pub synced_out: u64,
+    /// Entries imported from the sync directory's other queues.
+    #[serde(default)]
+    pub synced_in: u64,
+    /// Imported entries that joined the corpus (a behaviour new to the worker).
+    #[serde(default)]
+    pub synced_kept: u64,
     /// Executions every implementation accepted (`valid` verdicts all round).
     #[serde(default)]
     pub valid: u64,
@@ -241,7 +252,7 @@ impl Slot {
     pub fn set_counters(&self, target: Target, c: &Counters) {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
-        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.valid].into_iter().enumerate() {
+        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.synced_out, c.synced_in, c.synced_kept, c.valid].into_iter().enumerate() {
             self.word(at + k * 8).store(v, Ordering::Relaxed);
         }
     }
@@ -251,7 +262,7 @@ impl Slot {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return Counters::default() };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
         let w = |k: usize| self.word(at + k * 8).load(Ordering::Relaxed);
-        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), valid: w(5) }
+        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), synced_out: w(5), synced_in: w(6), synced_kept: w(7), valid: w(8) }
     }
 }
 
@@ -569,6 +580,9 @@ pub struct FuzzWork {
     pub fatal: Vec<String>,
     /// Where new corpus entries are saved.
     pub save_corpus: Option<PathBuf>,
+    /// Corpus sync with other processes and AFL++ instances (`--sync-dir`).
+    #[serde(default)]
+    pub sync: Option<crate::fuzz::sync::SyncSpec>,
 }
 
 /// One target of a fuzzing worker.
@@ -877,8 +891,9 @@ mod tests {
         let before = b.phase().0;
         a.end_input();
         assert_eq!(b.phase(), (before + 1, false));
-        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, valid: 3 });
+        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, synced_out: 3, synced_in: 1, synced_kept: 1, valid: 6 });
         assert_eq!(b.counters(Target::Block).execs, 7);
+        assert_eq!((b.counters(Target::Block).synced_out, b.counters(Target::Block).synced_in), (3, 1));
         assert_eq!(b.counters(Target::Attestation), Counters::default());
         b.stop_flag().store(true, Ordering::SeqCst);
         assert!(a.stop_flag().load(Ordering::SeqCst));

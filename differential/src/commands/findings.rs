@@ -79,7 +79,7 @@ fn input_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// The worker spec and recorder of an isolated `run`/`replay`.
 #[allow(clippy::too_many_arguments)]
-fn isolated(preset: Preset, pool: PathBuf, bls: BlsMode, strictness: Option<Strictness>, timeout: u64, rss_limit_mb: u64, findings: PathBuf, engine: &str, options: WorkerOptions) -> Result<Isolated> {
+pub(super) fn isolated(preset: Preset, pool: PathBuf, bls: BlsMode, strictness: Option<Strictness>, timeout: u64, rss_limit_mb: u64, findings: PathBuf, engine: &str, options: WorkerOptions) -> Result<Isolated> {
     check_pool(&pool)?;
     let spec = WorkerSpec {
         slot: PathBuf::new(),

@@ -86,6 +86,51 @@ pub struct FuzzArgs {
     /// block_header have a structured mutator; the other targets always get havoc.
     #[arg(long, default_value = "mixed")]
     mutator: diverge::fuzz::structured::MutatorKind,
+    #[command(flatten)]
+    sync: SyncArgs,
+}
+
+/// Corpus sync with other `diverge fuzz` processes and AFL++ instances (issue 14 item 3).
+#[derive(Args)]
+struct SyncArgs {
+    /// Share the corpus through DIR in AFL++'s layout: each worker exports its new entries to
+    /// DIR/<target>/<sync-name>-w<k>/queue/ and imports every other queue under DIR/<target>/
+    /// (other processes, other machines' mirrors, `diverge farm afl` instances).
+    #[arg(long, value_name = "DIR")]
+    sync_dir: Option<PathBuf>,
+    /// This process's name in the sync directory (default: <hostname>-<pid>); unique per process.
+    #[arg(long, value_name = "NAME", requires = "sync_dir")]
+    sync_name: Option<String>,
+    /// Seconds between imports from the sync directory.
+    #[arg(long, value_name = "SECS", default_value_t = 15, requires = "sync_dir")]
+    sync_interval: u64,
+}
+
+impl SyncArgs {
+    /// The workers' sync spec; creates DIR.
+    fn spec(&self) -> Result<Option<fuzz::sync::SyncSpec>> {
+        let Some(dir) = &self.sync_dir else { return Ok(None) };
+        std::fs::create_dir_all(dir).with_context(|| format!("sync directory {}: cannot create", dir.display()))?;
+        let name = match &self.sync_name {
+            Some(n) => diverge::farm::sanitize_name(n),
+            None => format!("{}-{}", diverge::farm::hostname(), std::process::id()),
+        };
+        Ok(Some(fuzz::sync::SyncSpec { dir: dir.clone(), name, interval_ms: self.sync_interval.max(1).saturating_mul(1000) }))
+    }
+}
+
+/// The sync summary: per target, entries exported, imported, and imported that joined the corpus
+/// (summed over the workers).
+fn sync_summary(spec: &fuzz::sync::SyncSpec, targets: &[Target], counters: &[Vec<supervisor::Counters>]) -> serde_json::Value {
+    let per: Vec<serde_json::Value> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (out, inn, kept) = counters.iter().filter_map(|w| w.get(i)).fold((0u64, 0u64, 0u64), |(o, n, k), c| (o + c.synced_out, n + c.synced_in, k + c.synced_kept));
+            serde_json::json!({"target": t.name(), "exported": out, "imported": inn, "kept": kept})
+        })
+        .collect();
+    serde_json::json!({"dir": spec.dir, "name": spec.name, "targets": per})
 }
 
 /// Parses `90s`, `10m`, `2h`, `1d` or plain seconds.
@@ -146,6 +191,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let store = FindingStore { root: args.findings.clone() };
     let batch_seed = args.batch_seed.unwrap_or_else(diverge_types::bls::process_batch_seed);
     let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into(), batch_seed: Some(batch_seed) };
+    let sync = args.sync.spec()?;
     let exe = std::env::current_exe().context("locating the diverge binary for its workers")?;
     let (metrics, _metrics_server) = serve_metrics(args.metrics)?;
     let slot_dir = supervisor::slot_dir().context("creating the worker slot directory")?;
@@ -227,6 +273,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
             workers: jobs,
             fatal: fatal.to_vec(),
             save_corpus: args.save_corpus.clone(),
+            sync: sync.clone(),
         }),
     };
     let mut seats: Vec<Seat> = Vec::new();
@@ -386,7 +433,11 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let known_findings: usize = reports.iter().map(|r| r.findings.iter().filter(|f| f.known.is_some()).count()).sum();
     let total_restarts: u64 = restarts.iter().sum::<u64>() + idle_restarts;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": reports, "restarts": total_restarts }))?);
+        let mut doc = serde_json::json!({ "targets": reports, "restarts": total_restarts });
+        if let Some(spec) = &sync {
+            doc["sync"] = sync_summary(spec, &targets, &now);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         println!(
             "{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>6} {:>7} {:>8} {:>8}",
@@ -405,6 +456,12 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
             for f in &r.findings {
                 let tag = if f.known.is_some() { "  [known upstream hazard]" } else { "" };
                 println!("  {}  {}{tag}", f.signature, f.path.display());
+            }
+        }
+        if let Some(spec) = &sync {
+            let summary = sync_summary(spec, &targets, &now);
+            for t in summary["targets"].as_array().into_iter().flatten() {
+                println!("sync {} as {}: {}: exported {}, imported {} ({} joined the corpus)", spec.dir.display(), spec.name, t["target"].as_str().unwrap_or(""), t["exported"], t["imported"], t["kept"]);
             }
         }
         println!(

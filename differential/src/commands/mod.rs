@@ -2,6 +2,7 @@
 
 mod bench;
 mod corpus;
+mod farm;
 mod findings;
 mod fuzz;
 mod isolated;
@@ -143,6 +144,13 @@ enum Command {
     /// through every implementation, write each new divergence before reporting it, keep going.
     /// Exit 1 when something was found.
     Fuzz(fuzz::FuzzArgs),
+    /// AFL++ fuzz farm: diversified instances per machine sharing a sync directory across
+    /// machines, AFL++ crashes turned into findings, status (`farm afl`, `sync`, `status`,
+    /// `crashes`).
+    Farm {
+        #[command(subcommand)]
+        command: farm::FarmCommand,
+    },
     /// Measure exec/s per target (built-in loop, one core) and the harness overhead over the spec
     /// implementation alone.
     Bench(bench::BenchArgs),
@@ -181,6 +189,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Corpus { command } => corpus::run(command),
         Command::Run(args) => findings::run(args),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Farm { command } => farm::run(command),
         Command::Bench(args) => bench::run(args),
         Command::Replay(args) => findings::replay(args),
         Command::Minimize(args) => findings::minimize(args),

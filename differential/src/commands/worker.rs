@@ -6,7 +6,7 @@
 //! start; any other end is judged by the supervisor.
 
 use diverge::findings::FindingStore;
-use diverge::fuzz::{self, structured::PoolMutator, FuzzConfig, NewFinding, TargetState};
+use diverge::fuzz::{self, structured::PoolMutator, sync::TargetSync, FuzzConfig, NewFinding, TargetState};
 use diverge::replay::{parse_bls, ReplayReport};
 use diverge::runner::RunnerConfig;
 use diverge::session::Session;
@@ -98,6 +98,15 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
         ts.valid.store(t.start.valid, Ordering::Relaxed);
         ts.busy_ns.store(t.start.busy_ns, Ordering::Relaxed);
         ts.queue_unmutated(mine);
+        if let Some(sync) = &work.sync {
+            match TargetSync::open(&sync.dir, target, &sync.instance(work.worker), t.start.synced_out, t.start.synced_in) {
+                Ok(mut s) => {
+                    s.kept = t.start.synced_kept;
+                    *ts.sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+                }
+                Err(e) => return setup_failed(e.to_string()),
+            }
+        }
         states.push(ts);
     }
     let config = FuzzConfig {
@@ -120,6 +129,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
                 seeds: ts.seed_count() as u64,
                 busy_ns: ts.busy_ns.load(Ordering::Relaxed),
                 valid: ts.valid.load(Ordering::Relaxed),
+                ..sync_counts(ts)
             };
             slot.set_counters(ts.target, &c);
         }
@@ -135,8 +145,15 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
     let done = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
         scope.spawn(|| {
+            let mut last_import: Option<std::time::Instant> = None;
             while !done.load(Ordering::Relaxed) {
                 export(&states);
+                if let Some(sync) = &work.sync {
+                    if last_import.is_none_or(|t| t.elapsed() >= Duration::from_millis(sync.interval_ms)) {
+                        import(&states);
+                        last_import = Some(std::time::Instant::now());
+                    }
+                }
                 std::thread::sleep(Duration::from_millis(25));
             }
         });
@@ -150,6 +167,26 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
         Err(e) => {
             eprintln!("diverge worker: a finding could not be written: {e}");
             EXIT_WRITE_FAILED
+        }
+    }
+}
+
+/// The sync counters of a target (zero without `--sync-dir`).
+fn sync_counts(ts: &TargetState) -> Counters {
+    let sync = ts.sync.lock().unwrap_or_else(|e| e.into_inner());
+    sync.as_ref().map(|s| Counters { synced_out: s.exported, synced_in: s.imported, synced_kept: s.kept, ..Counters::default() }).unwrap_or_default()
+}
+
+/// `--sync-dir`: the other queues' new entries run once each, unmutated, before further mutants
+/// (an entry reaching a behaviour new here joins the corpus).
+fn import(states: &[TargetState]) {
+    for ts in states {
+        let inputs = match ts.sync.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some(s) => s.import(fuzz::MAX_INPUT_LEN),
+            None => continue,
+        };
+        if !inputs.is_empty() {
+            ts.queue_unmutated(inputs);
         }
     }
 }

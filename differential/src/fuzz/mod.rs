@@ -4,6 +4,7 @@
 //! corpus; no coverage instrumentation is needed, so it runs on stable in any build.
 
 pub mod mutate;
+pub mod sync;
 pub mod structured;
 
 use crate::findings::FindingStore;
@@ -86,6 +87,8 @@ pub struct TargetState {
     unmutated: Mutex<Vec<Vec<u8>>>,
     /// `unmutated.len()`, read without the lock on every execution.
     unmutated_left: AtomicUsize,
+    /// Corpus sync (`diverge fuzz --sync-dir`): behaviour-new inputs are exported here.
+    pub sync: Mutex<Option<sync::TargetSync>>,
 }
 
 /// Final counts of one target.
@@ -251,6 +254,10 @@ impl Campaign<'_> {
                     let name = hex::encode(diverge_types::hash(&input).get(..16).unwrap_or_default());
                     let _ = save_corpus_entry(&dir.join(ts.target.name()).join(name), &input);
                 }
+                if let Some(sync) = ts.sync.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                    // Best effort, like --save-corpus: a full disk must not stop the campaign.
+                    let _ = sync.export(&input);
+                }
                 let mut corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
                 if corpus.len() < MAX_CORPUS {
                     corpus.push(input);
@@ -372,6 +379,7 @@ impl TargetState {
             busy_ns: AtomicU64::new(0),
             unmutated: Mutex::new(Vec::new()),
             unmutated_left: AtomicUsize::new(0),
+            sync: Mutex::new(None),
         }
     }
 
