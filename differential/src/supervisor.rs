@@ -92,6 +92,9 @@ pub struct Counters {
     /// Executions every implementation accepted (`valid` verdicts all round).
     #[serde(default)]
     pub valid: u64,
+    /// Reject reasons reached, a mask per implementation (`fuzz::reason_bit`).
+    #[serde(default)]
+    pub reasons: [u64; crate::fuzz::MAX_REASON_IMPLS],
 }
 
 /// One worker's shared record: a memory-mapped file of [`SLOT_LEN`] bytes.
@@ -252,7 +255,8 @@ impl Slot {
     pub fn set_counters(&self, target: Target, c: &Counters) {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
-        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.synced_out, c.synced_in, c.synced_kept, c.valid].into_iter().enumerate() {
+        let [r0, r1, r2, r3] = c.reasons;
+        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.synced_out, c.synced_in, c.synced_kept, c.valid, r0, r1, r2, r3].into_iter().enumerate() {
             self.word(at + k * 8).store(v, Ordering::Relaxed);
         }
     }
@@ -262,7 +266,7 @@ impl Slot {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return Counters::default() };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
         let w = |k: usize| self.word(at + k * 8).load(Ordering::Relaxed);
-        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), synced_out: w(5), synced_in: w(6), synced_kept: w(7), valid: w(8) }
+        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), synced_out: w(5), synced_in: w(6), synced_kept: w(7), valid: w(8), reasons: [w(9), w(10), w(11), w(12)] }
     }
 }
 
@@ -891,7 +895,7 @@ mod tests {
         let before = b.phase().0;
         a.end_input();
         assert_eq!(b.phase(), (before + 1, false));
-        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, synced_out: 3, synced_in: 1, synced_kept: 1, valid: 6 });
+        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, synced_out: 3, synced_in: 1, synced_kept: 1, valid: 6, reasons: [5, 0, 1 << 40, 0] });
         assert_eq!(b.counters(Target::Block).execs, 7);
         assert_eq!((b.counters(Target::Block).synced_out, b.counters(Target::Block).synced_in), (3, 1));
         assert_eq!(b.counters(Target::Attestation), Counters::default());

@@ -119,3 +119,40 @@ fn mutation_cost_against_an_execution_on_attestation() {
     // Issue 13's bound: mutation at most 30 % of an execution.
     assert!(ratio <= 0.3, "mutation costs {:.0} % of an execution", 100.0 * ratio);
 }
+
+/// The loop itself with each mutator from a cold start (no seeds, the pool only) on
+/// `attestation`: structured reaches valid executions and more reject reasons than havoc, and the
+/// report carries both figures.
+#[test]
+fn loop_reports_valid_share_and_reject_reasons_per_mutator() {
+    use diverge::fuzz::{self, FuzzConfig, TargetState};
+    let pool = default_pool_dir(Preset::Minimal);
+    let session = Session::new(Preset::Minimal, &pool, RunnerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut results = Vec::new();
+    for kind in [MutatorKind::Havoc, MutatorKind::Structured, MutatorKind::Mixed] {
+        let mutator = PoolMutator::new(kind, Preset::Minimal, &pool).unwrap();
+        let config = FuzzConfig {
+            targets: vec![],
+            duration: None,
+            max_execs: Some(20_000),
+            jobs: 1,
+            seed: 3,
+            store: diverge::findings::FindingStore { root: dir.path().to_path_buf() },
+            save_corpus: None,
+            engine: "test".into(),
+        };
+        let states = vec![TargetState::new(Target::Attestation, Vec::new())];
+        let elapsed = fuzz::fuzz(&config, &session, &mutator, &states, &std::sync::atomic::AtomicBool::new(false), &|_| {}).unwrap();
+        let r = states[0].report("minimal", elapsed);
+        println!("{}: {} execs, {} valid, {} undecodable, reasons {:?}", kind.name(), r.execs, r.valid, r.undecodable, r.reject_reasons);
+        assert_eq!(r.execs, 20_000);
+        assert_eq!(r.reject_reasons.len(), diverge::registry::implementation_names().len());
+        results.push(r);
+    }
+    let (havoc, structured) = (&results[0], &results[1]);
+    assert!(structured.valid * 5 >= structured.execs, "structured: {} of {} valid", structured.valid, structured.execs);
+    assert!(structured.valid > havoc.valid);
+    let reasons = |r: &diverge::fuzz::TargetReport| r.reject_reasons.values().copied().min().unwrap_or(0);
+    assert!(reasons(structured) > reasons(havoc), "reasons: structured {:?}, havoc {:?}", structured.reject_reasons, havoc.reject_reasons);
+}

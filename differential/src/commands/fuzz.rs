@@ -423,6 +423,10 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 worker_secs: per.iter().map(|c| c.busy_ns).sum::<u64>() as f64 / 1e9,
                 undecodable: per.iter().map(|c| c.undecodable).sum(),
                 valid: per.iter().map(|c| c.valid).sum(),
+                reject_reasons: fuzz::reason_counts(&per.iter().fold([0u64; fuzz::MAX_REASON_IMPLS], |mut acc, c| {
+                    acc.iter_mut().zip(c.reasons).for_each(|(a, m)| *a |= m);
+                    acc
+                })),
                 corpus: (seed_counts.get(i).copied().unwrap_or(0) + per.iter().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>()) as usize,
                 findings: findings.get(i).cloned().unwrap_or_default(),
                 restarts: restarts.get(i).copied().unwrap_or(0),
@@ -440,18 +444,20 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         println!(
-            "{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>6} {:>7} {:>8} {:>8}",
-            "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "valid", "corpus", "findings", "restarts"
+            "{:<18} {:<8} {:>10} {:>10} {:>9} {:>11} {:>6} {:>7} {:>7} {:>8} {:>8}",
+            "target", "preset", "execs", "exec/s", "worker-s", "undecodable", "valid", "reasons", "corpus", "findings", "restarts"
         );
         for r in &reports {
             let undecodable = format!("{:.0}%", 100.0 * r.undecodable as f64 / r.execs.max(1) as f64);
             let valid = format!("{:.0}%", 100.0 * r.valid as f64 / r.execs.max(1) as f64);
+            let reasons = r.reject_reasons.values().map(u32::to_string).collect::<Vec<_>>().join("/");
             println!(
-                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>6} {:>7} {:>8} {:>8}",
-                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, valid, r.corpus, r.findings.len(), r.restarts
+                "{:<18} {:<8} {:>10} {:>10.0} {:>9.1} {:>11} {:>6} {:>7} {:>7} {:>8} {:>8}",
+                r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, valid, reasons, r.corpus, r.findings.len(), r.restarts
             );
         }
-        println!("exec/s: executions over the campaign's wall time; valid: executions every implementation accepted; worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit");
+        println!("exec/s: executions over the campaign's wall time; valid: executions every implementation accepted; reasons: distinct reject reasons reached per implementation ({}); worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit",
+            reports.first().map(|r| r.reject_reasons.keys().cloned().collect::<Vec<_>>().join("/")).unwrap_or_default());
         for r in &reports {
             for f in &r.findings {
                 let tag = if f.known.is_some() { "  [known upstream hazard]" } else { "" };

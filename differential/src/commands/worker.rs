@@ -129,6 +129,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
                 seeds: ts.seed_count() as u64,
                 busy_ns: ts.busy_ns.load(Ordering::Relaxed),
                 valid: ts.valid.load(Ordering::Relaxed),
+                reasons: ts.reason_masks(),
                 ..sync_counts(ts)
             };
             slot.set_counters(ts.target, &c);

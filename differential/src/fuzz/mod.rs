@@ -19,6 +19,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Implementations whose reject reasons are tracked per target (verdict order, registration order).
+pub const MAX_REASON_IMPLS: usize = 4;
+
+/// The bit of a reject reason name in a reasons mask (its index in `Reject::ALL`; `Reject` has
+/// fewer than 64 variants).
+pub fn reason_bit(name: &str) -> Option<u64> {
+    let i = diverge_types::Reject::ALL.iter().position(|r| r.name() == name)?;
+    1u64.checked_shl(u32::try_from(i).ok()?)
+}
+
+/// Distinct reject reasons per implementation, from masks in registration order: `{name: count}`.
+pub fn reason_counts(masks: &[u64]) -> std::collections::BTreeMap<String, u32> {
+    crate::registry::implementation_names().into_iter().zip(masks).map(|(n, m)| (n.to_string(), m.count_ones())).collect()
+}
+
 /// Largest input the loop produces, bytes.
 pub const MAX_INPUT_LEN: usize = 64 * 1024;
 
@@ -72,6 +87,8 @@ pub struct TargetState {
     pub undecodable: AtomicU64,
     /// Inputs every implementation accepted.
     pub valid: AtomicU64,
+    /// Reject reasons reached, one mask per implementation in verdict order ([`reason_bit`]).
+    pub reasons: [AtomicU64; MAX_REASON_IMPLS],
     /// Corpus (seeds + behaviour-new inputs).
     pub corpus: Mutex<Vec<Vec<u8>>>,
     /// How many of the first corpus entries are seeds (never replaced).
@@ -108,6 +125,8 @@ pub struct TargetReport {
     pub undecodable: u64,
     /// Executions every implementation accepted (all verdicts `valid`).
     pub valid: u64,
+    /// Distinct reject reasons reached, per implementation.
+    pub reject_reasons: std::collections::BTreeMap<String, u32>,
     /// Final corpus size.
     pub corpus: usize,
     /// Findings, one per signature.
@@ -222,9 +241,14 @@ impl Campaign<'_> {
             ts.undecodable.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        if let Outcome::Agreed { verdicts, .. } = &outcome {
-            if verdicts.iter().all(|v| v.kind == "valid") {
+        if let Outcome::Agreed { verdicts, .. } | Outcome::Diverged { verdicts, .. } = &outcome {
+            if matches!(outcome, Outcome::Agreed { .. }) && verdicts.iter().all(|v| v.kind == "valid") {
                 ts.valid.fetch_add(1, Ordering::Relaxed);
+            }
+            for (mask, v) in ts.reasons.iter().zip(verdicts) {
+                if let Some(bit) = v.reason.as_deref().and_then(reason_bit) {
+                    mask.fetch_or(bit, Ordering::Relaxed);
+                }
             }
         }
         if let (Outcome::Diverged { divergence, .. }, Some((path, _))) = (&outcome, written) {
@@ -371,6 +395,7 @@ impl TargetState {
             execs: AtomicU64::new(0),
             undecodable: AtomicU64::new(0),
             valid: AtomicU64::new(0),
+            reasons: Default::default(),
             seeds: seeds.len(),
             corpus: Mutex::new(seeds),
             behaviours: Mutex::new(HashSet::new()),
@@ -402,6 +427,11 @@ impl TargetState {
         next
     }
 
+    /// The reject-reason masks, per implementation in verdict order.
+    pub fn reason_masks(&self) -> [u64; MAX_REASON_IMPLS] {
+        std::array::from_fn(|i| self.reasons.get(i).map(|m| m.load(Ordering::Relaxed)).unwrap_or(0))
+    }
+
     /// Number of seeds in the corpus (the first entries, never replaced).
     pub fn seed_count(&self) -> usize {
         self.seeds
@@ -418,6 +448,7 @@ impl TargetState {
             worker_secs: self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             undecodable: self.undecodable.load(Ordering::Relaxed),
             valid: self.valid.load(Ordering::Relaxed),
+            reject_reasons: reason_counts(&self.reason_masks()),
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
             restarts: 0,
