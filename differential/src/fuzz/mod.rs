@@ -4,6 +4,7 @@
 //! corpus; no coverage instrumentation is needed, so it runs on stable in any build.
 
 pub mod mutate;
+pub mod schedule;
 
 use crate::findings::FindingStore;
 use crate::session::{Outcome, Session};
@@ -136,7 +137,8 @@ fn behaviour(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Agreed { verdicts, state } => {
             let kinds: Vec<String> = verdicts.iter().map(|v| v.reason.clone().unwrap_or_else(|| v.kind.clone())).collect();
-            Some(format!("{}:{}", state.id, kinds.join(",")))
+            // `root`: a pool state's root (constant per id), or a network run's behaviour key.
+            Some(format!("{}:{}:{}", state.id, state.root, kinds.join(",")))
         }
         Outcome::Diverged { divergence, state, .. } => Some(format!("{}:{}", state.id, divergence.signature)),
         _ => None,

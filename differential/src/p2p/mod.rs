@@ -1,0 +1,512 @@
+//! The network targets (issue 15, architecture.md §13): `p2p_announce` (NEAR's account
+//! announcements), `p2p_session_cache` (Spacemesh's UDP session cache) and `p2p_stream_setup`
+//! (Harmony's stream setup and discovery).
+//!
+//! An input is a schedule (`p2p_types::schedule`: `[nodes][config][steps]`, every byte string
+//! decodes). The runner builds one deterministic [`Sim`] per implementation (`p2p-port`'s
+//! [`Port`], `p2p-model`'s [`Model`], through [`P2pImpl`]) and steps them in lockstep. After every
+//! step it checks each implementation's [`oracles`] and compares the implementations: the number
+//! of messages the step sent, each node's liveness and each node's observation. After the
+//! schedule each network is drained (`Properties::drain_budget`) and must go quiet, converge and
+//! stay live.
+//!
+//! What is reported (one finding per input):
+//! 1. a `Fault` of either implementation at once (`<target>: <impl>: crash`, also when both
+//!    have it: implementations must not crash);
+//! 2. else the first oracle violation, in step order, port's before model's
+//!    (`<target>: <impl>: <oracle>`, [`oracles::ORACLES`]);
+//! 3. else the first disagreement (`<target>: <a>-vs-<b>: <what>`, `what` = `sent`, `live` or
+//!    the first differing field of the observation).
+//!
+//! Oracle violations outrank an earlier disagreement: a storm first shows as a difference in the
+//! messages sent, but what it is, is the amplification the oracle names.
+
+pub mod oracles;
+
+use oracles::Violation;
+use p2p_model::Model;
+use p2p_port::Port;
+use p2p_types::schedule::{self, Component, Schedule, Step};
+use p2p_types::sim::{Limits, Sim, Stats};
+use p2p_types::{announce, session_cache, stream_setup, Millis, Node, NodeId, P2pImpl, Properties};
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+
+/// What one implementation's network did, recorded in findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImplStats {
+    /// Implementation name.
+    pub implementation: String,
+    /// Messages sent over the run (drain included).
+    pub sent: u64,
+    /// Messages sent per node, by id.
+    pub sent_by: Vec<u64>,
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages dropped.
+    pub dropped: u64,
+    /// External events (commands to live nodes, joins, leaves).
+    pub external_events: u64,
+    /// Timer firings.
+    pub timer_fires: u64,
+    /// Virtual time at the end, ms.
+    pub virtual_ms: Millis,
+}
+
+impl ImplStats {
+    fn of(name: &str, stats: &Stats, now: Millis) -> Self {
+        ImplStats {
+            implementation: name.to_string(),
+            sent: stats.sent,
+            sent_by: stats.sent_by.clone(),
+            delivered: stats.delivered,
+            dropped: stats.dropped,
+            external_events: stats.external_events,
+            timer_fires: stats.timer_fires,
+            virtual_ms: now,
+        }
+    }
+
+    /// One line for people and findings: `sent 12 (per node [4, 4, 4]), delivered ..`.
+    pub fn line(&self) -> String {
+        format!(
+            "sent {} (per node {:?}), delivered {}, dropped {}, external events {}, timer firings {}, virtual time {} ms",
+            self.sent, self.sent_by, self.delivered, self.dropped, self.external_events, self.timer_fires, self.virtual_ms
+        )
+    }
+}
+
+/// Where a finding happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// While the network started (every node's `on_start`).
+    Start,
+    /// At this schedule step (index into the decoded steps).
+    Step(usize),
+    /// During or after the drain that follows the schedule.
+    Drain,
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Start => f.write_str("start"),
+            At::Step(i) => write!(f, "step {i}"),
+            At::Drain => f.write_str("drain"),
+        }
+    }
+}
+
+/// A finding of one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct P2pFinding {
+    /// The stable signature (no numbers).
+    pub signature: String,
+    /// The implementation an oracle names, `None` for a disagreement.
+    pub implementation: Option<String>,
+    /// The oracle's name, or `disagreement`.
+    pub oracle: String,
+    /// Where.
+    pub at: At,
+    /// What happened, for people.
+    pub detail: String,
+}
+
+/// The result of one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct P2pReport {
+    /// The finding, if any.
+    pub finding: Option<P2pFinding>,
+    /// Nodes of the decoded schedule.
+    pub nodes: u8,
+    /// Decoded steps.
+    pub steps: usize,
+    /// Each implementation's counters at the end, in comparison order.
+    pub stats: Vec<ImplStats>,
+    /// Behaviour key for the fuzz loop's corpus (a hash of the run's shape, see [`Shape`]).
+    pub behaviour: u64,
+}
+
+impl P2pReport {
+    /// The finding's signature.
+    pub fn signature(&self) -> Option<&str> {
+        self.finding.as_ref().map(|f| f.signature.as_str())
+    }
+}
+
+/// The first differing top-level field of two `Debug` renderings of a struct
+/// (`Obs { a: .., b: .. }`), else `observation`. Field names carry no numbers, so the result can
+/// be part of a signature.
+pub fn first_differing_field(left: &str, right: &str) -> String {
+    fn fields(s: &str) -> Option<Vec<(String, String)>> {
+        let body = s.split_once('{')?.1.trim_end().strip_suffix('}')?;
+        let mut out = Vec::new();
+        let (mut depth, mut start) = (0i32, 0usize);
+        let mut parts = Vec::new();
+        for (i, c) in body.char_indices() {
+            match c {
+                '(' | '[' | '{' => depth = depth.saturating_add(1),
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    parts.push(body.get(start..i)?);
+                    start = i.saturating_add(1);
+                }
+                _ => {}
+            }
+        }
+        parts.push(body.get(start..)?);
+        for p in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = p.split_once(':')?;
+            out.push((name.trim().to_string(), value.trim().to_string()));
+        }
+        Some(out)
+    }
+    if let (Some(l), Some(r)) = (fields(left), fields(right)) {
+        for ((ln, lv), (rn, rv)) in l.iter().zip(r.iter()) {
+            if ln == rn && lv != rv && !ln.chars().any(|c| c.is_ascii_digit()) && !ln.is_empty() {
+                return format!("observation.{ln}");
+            }
+        }
+    }
+    "observation".to_string()
+}
+
+fn bucket(n: u64) -> u8 {
+    u8::try_from(64u32.saturating_sub(n.leading_zeros())).unwrap_or(u8::MAX)
+}
+
+/// The shape of a run that the fuzz loop's behaviour key hashes: per step, the opcode with the
+/// log₂ buckets of the messages it sent, of the queue length and of the number of nodes whose
+/// observation changed; the pending-timer bucket; and the outcome (signature or quiet/converged).
+#[derive(Default)]
+struct Shape {
+    seen: BTreeSet<(u8, u8, u8, u8, u8)>,
+}
+
+impl Shape {
+    fn add(&mut self, op: u8, sent: u64, queue: usize, changed: usize, timers: usize) {
+        let b = |n: usize| bucket(u64::try_from(n).unwrap_or(u64::MAX));
+        self.seen.insert((op, bucket(sent), b(queue), b(changed), b(timers)));
+    }
+    fn key(&self, outcome: &str) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.seen.hash(&mut h);
+        outcome.hash(&mut h);
+        h.finish()
+    }
+}
+
+fn opcode<C>(step: &Step<C>) -> u8 {
+    match step {
+        Step::Command { .. } => 0,
+        Step::Deliver(_) => 1,
+        Step::Drop(_) => 2,
+        Step::Duplicate(_) => 3,
+        Step::Delay(_) => 4,
+        Step::Advance(_) => 5,
+        Step::Join(_) => 6,
+        Step::Leave(_) => 7,
+    }
+}
+
+/// Builds node `id` of one implementation.
+pub type Maker<N> = Box<dyn Fn(NodeId) -> N + Send>;
+
+/// Runs `schedule` on one network per implementation `(name, maker)`, in lockstep, with the
+/// oracles and the comparison described in the module documentation. `target` names the
+/// signatures. Generic over the component, so the toy protocol of `p2p_types::testing` tests it.
+pub fn execute<C, N>(target: &str, schedule: &Schedule<C>, imps: Vec<(&str, Maker<N>)>) -> P2pReport
+where
+    C: Properties,
+    N: Node<Command = C::Command, Obs = <C as Properties>::Obs>,
+{
+    let nodes = schedule.nodes;
+    let bound = C::amplification_bound(nodes, &schedule.config);
+    let mut sims: Vec<(&str, Sim<N>)> = Vec::new();
+    let mut finding: Option<P2pFinding> = None;
+    let mut disagreement: Option<P2pFinding> = None;
+    let mut shape = Shape::default();
+    let oracle_finding = |name: &str, at: At, violation: Violation| P2pFinding {
+        signature: format!("{target}: {name}: {}", violation.oracle),
+        implementation: Some(name.to_string()),
+        oracle: violation.oracle.to_string(),
+        at,
+        detail: violation.detail,
+    };
+
+    // Per-step check of every implementation; returns a finding that ends the run.
+    let check = |sims: &[(&str, Sim<N>)], reports: &[p2p_types::sim::StepReport], at: At| -> Option<P2pFinding> {
+        for ((name, sim), report) in sims.iter().zip(reports) {
+            let violation = oracles::fault(report)
+                .or_else(|| oracles::stopped(sim.stopped()))
+                .or_else(|| oracles::amplification(sim.stats(), bound))
+                .or_else(|| oracles::resources(&sim.resources(), nodes));
+            if let Some(v) = violation {
+                return Some(oracle_finding(name, at, v));
+            }
+        }
+        None
+    };
+    let compare = |sims: &[(&str, Sim<N>)], reports: &[p2p_types::sim::StepReport], obs: &[Vec<Option<N::Obs>>], at: At| -> Option<P2pFinding> {
+        let ((a, _), ra, oa) = (sims.first()?, reports.first()?, obs.first()?);
+        for (((b, _), rb), ob) in sims.iter().zip(reports).zip(obs).skip(1) {
+            let sig = |what: &str| format!("{target}: {a}-vs-{b}: {what}");
+            if ra.sent != rb.sent {
+                return Some(P2pFinding { signature: sig("sent"), implementation: None, oracle: "disagreement".into(), at, detail: format!("messages sent in the step: {a} {}, {b} {}", ra.sent, rb.sent) });
+            }
+            for (id, (x, y)) in (0u8..).zip(oa.iter().zip(ob)) {
+                match (x, y) {
+                    (Some(x), Some(y)) if x != y => {
+                        let (l, r) = (format!("{x:?}"), format!("{y:?}"));
+                        return Some(P2pFinding { signature: sig(&first_differing_field(&l, &r)), implementation: None, oracle: "disagreement".into(), at, detail: format!("node {id}: {a} {l}, {b} {r}") });
+                    }
+                    (Some(_), None) | (None, Some(_)) => {
+                        return Some(P2pFinding { signature: sig("live"), implementation: None, oracle: "disagreement".into(), at, detail: format!("node {id}: live in {}, not in {}", if x.is_some() { a } else { b }, if x.is_some() { b } else { a }) });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    };
+
+    let mut reports = Vec::new();
+    for (name, make) in imps {
+        let (sim, report) = Sim::new(nodes, Limits::default(), make);
+        sims.push((name, sim));
+        reports.push(report);
+    }
+    let mut prev: Vec<Vec<Option<N::Obs>>> = sims.iter().map(|(_, s)| s.observe()).collect();
+    if let Some(f) = check(&sims, &reports, At::Start) {
+        finding = Some(f);
+    } else {
+        disagreement = compare(&sims, &reports, &prev, At::Start);
+    }
+
+    if finding.is_none() {
+        for (i, step) in schedule.steps.iter().enumerate() {
+            let reports: Vec<_> = sims.iter_mut().map(|(_, s)| s.step(step)).collect();
+            let obs: Vec<Vec<Option<N::Obs>>> = sims.iter().map(|(_, s)| s.observe()).collect();
+            if let (Some((_, s)), Some(r), Some(o), Some(p)) = (sims.first(), reports.first(), obs.first(), prev.first()) {
+                let changed = o.iter().zip(p).filter(|(x, y)| x != y).count();
+                shape.add(opcode(step), r.sent, s.in_flight().len(), changed, s.pending_timers());
+            }
+            if let Some(f) = check(&sims, &reports, At::Step(i)) {
+                finding = Some(f);
+                break;
+            }
+            if disagreement.is_none() {
+                disagreement = compare(&sims, &reports, &obs, At::Step(i));
+            }
+            prev = obs;
+        }
+    }
+
+    if finding.is_none() {
+        let budget = C::drain_budget(nodes, &schedule.config);
+        let drained: Vec<_> = sims.iter_mut().map(|(_, s)| s.drain(budget.0, budget.1)).collect();
+        let reports: Vec<_> = drained.iter().map(|(r, _)| r.clone()).collect();
+        finding = check(&sims, &reports, At::Drain);
+        if finding.is_none() {
+            for ((name, sim), (_, quiet)) in sims.iter().zip(&drained) {
+                let obs = sim.observe();
+                let violation = oracles::quiescence(*quiet, sim.in_flight().len(), sim.pending_timers(), budget)
+                    .or_else(|| oracles::convergence::<C>(&schedule.config, &obs))
+                    .or_else(|| oracles::liveness::<C>(&schedule.config, &obs, sim.stats(), sim.now()));
+                if let Some(v) = violation {
+                    finding = Some(oracle_finding(name, At::Drain, v));
+                    break;
+                }
+            }
+        }
+        if finding.is_none() && disagreement.is_none() {
+            let obs: Vec<_> = sims.iter().map(|(_, s)| s.observe()).collect();
+            disagreement = compare(&sims, &reports, &obs, At::Drain);
+        }
+        if let Some((_, s)) = sims.first() {
+            shape.add(8, drained.first().map_or(0, |(r, _)| r.sent), s.in_flight().len(), 0, s.pending_timers());
+        }
+    }
+
+    let finding = finding.or(disagreement);
+    let stats: Vec<ImplStats> = sims.iter().map(|(name, s)| ImplStats::of(name, s.stats(), s.now())).collect();
+    let behaviour = shape.key(finding.as_ref().map_or("agree", |f| f.signature.as_str()));
+    P2pReport { finding, nodes, steps: schedule.steps.len(), stats, behaviour }
+}
+
+/// The implementations compared, in comparison order.
+pub fn implementations() -> Vec<&'static dyn P2pImpl> {
+    vec![&Port, &Model]
+}
+
+/// A network component as the runner sees it: its schedule type, and how an implementation
+/// builds its nodes.
+pub trait P2pComponent: Properties + Component<Config: Send + 'static> + Sized + 'static {
+    /// The boxed node type of the component.
+    type BoxedNode: Node<Command = Self::Command, Obs = <Self as Properties>::Obs> + 'static;
+    /// Node `id` of `nodes` built by `imp`.
+    fn node(imp: &dyn P2pImpl, id: NodeId, nodes: u8, config: &Self::Config) -> Self::BoxedNode;
+    /// The incident's schedule (the component's `incident()`), written as the regression.
+    fn incident() -> Schedule<Self>;
+}
+
+impl P2pComponent for announce::Announce {
+    type BoxedNode = p2p_types::AnnounceNode;
+    fn node(imp: &dyn P2pImpl, id: NodeId, nodes: u8, config: &announce::Config) -> Self::BoxedNode {
+        imp.announce_node(id, nodes, config)
+    }
+    fn incident() -> Schedule<Self> {
+        announce::Announce::incident()
+    }
+}
+
+impl P2pComponent for session_cache::SessionCache {
+    type BoxedNode = p2p_types::SessionCacheNode;
+    fn node(imp: &dyn P2pImpl, id: NodeId, nodes: u8, config: &session_cache::Config) -> Self::BoxedNode {
+        imp.session_cache_node(id, nodes, config)
+    }
+    fn incident() -> Schedule<Self> {
+        session_cache::SessionCache::incident()
+    }
+}
+
+impl P2pComponent for stream_setup::StreamSetup {
+    type BoxedNode = p2p_types::StreamSetupNode;
+    fn node(imp: &dyn P2pImpl, id: NodeId, nodes: u8, config: &stream_setup::Config) -> Self::BoxedNode {
+        imp.stream_setup_node(id, nodes, config)
+    }
+    fn incident() -> Schedule<Self> {
+        stream_setup::StreamSetup::incident()
+    }
+}
+
+/// Runs a decoded schedule of component `C` through every implementation.
+pub fn run_schedule<C: P2pComponent>(schedule: &Schedule<C>) -> P2pReport {
+    let imps = implementations()
+        .into_iter()
+        .map(|imp| {
+            let config = schedule.config.clone();
+            let nodes = schedule.nodes;
+            let make: Maker<C::BoxedNode> = Box::new(move |id| C::node(imp, id, nodes, &config));
+            (imp.name(), make)
+        })
+        .collect();
+    execute(C::NAME, schedule, imps)
+}
+
+/// Decodes `data` as a schedule of `C` and runs it.
+pub fn run_component<C: P2pComponent>(data: &[u8]) -> P2pReport {
+    run_schedule(&schedule::decode::<C>(data))
+}
+
+/// The network targets, by name, and what is generic over them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum P2pTarget {
+    /// `p2p_announce`.
+    Announce,
+    /// `p2p_session_cache`.
+    SessionCache,
+    /// `p2p_stream_setup`.
+    StreamSetup,
+}
+
+impl P2pTarget {
+    /// Every network target.
+    pub const ALL: [P2pTarget; 3] = [P2pTarget::Announce, P2pTarget::SessionCache, P2pTarget::StreamSetup];
+
+    /// The target's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            P2pTarget::Announce => announce::Announce::NAME,
+            P2pTarget::SessionCache => session_cache::SessionCache::NAME,
+            P2pTarget::StreamSetup => stream_setup::StreamSetup::NAME,
+        }
+    }
+
+    /// By name.
+    pub fn from_name(name: &str) -> Option<P2pTarget> {
+        P2pTarget::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Runs one input.
+    pub fn run(self, data: &[u8]) -> P2pReport {
+        match self {
+            P2pTarget::Announce => run_component::<announce::Announce>(data),
+            P2pTarget::SessionCache => run_component::<session_cache::SessionCache>(data),
+            P2pTarget::StreamSetup => run_component::<stream_setup::StreamSetup>(data),
+        }
+    }
+
+    /// The shipped seeds (`Properties::seeds`), encoded: `(file name, bytes)`.
+    pub fn seeds(self) -> Vec<(String, Vec<u8>)> {
+        fn enc<C: P2pComponent>() -> Vec<(String, Vec<u8>)> {
+            C::seeds().into_iter().map(|(n, s)| (format!("{n}.bin"), schedule::encode(&s))).collect()
+        }
+        match self {
+            P2pTarget::Announce => enc::<announce::Announce>(),
+            P2pTarget::SessionCache => enc::<session_cache::SessionCache>(),
+            P2pTarget::StreamSetup => enc::<stream_setup::StreamSetup>(),
+        }
+    }
+
+    /// The incident's schedule, encoded (the regression input).
+    pub fn incident(self) -> Vec<u8> {
+        match self {
+            P2pTarget::Announce => schedule::encode(&announce::Announce::incident()),
+            P2pTarget::SessionCache => schedule::encode(&session_cache::SessionCache::incident()),
+            P2pTarget::StreamSetup => schedule::encode(&stream_setup::StreamSetup::incident()),
+        }
+    }
+
+    /// The component's regression directory name under `corpora/regressions/` (the target's).
+    pub fn regression_dir(self) -> &'static str {
+        self.name()
+    }
+
+    /// Mutates `data` as a schedule of this target ([`crate::fuzz::schedule`]).
+    pub fn mutate(self, data: &mut Vec<u8>, rng: &mut rand_chacha::ChaCha8Rng, max_len: usize) -> bool {
+        use crate::fuzz::schedule::mutate_schedule;
+        match self {
+            P2pTarget::Announce => mutate_schedule::<announce::Announce>(data, rng, max_len),
+            P2pTarget::SessionCache => mutate_schedule::<session_cache::SessionCache>(data, rng, max_len),
+            P2pTarget::StreamSetup => mutate_schedule::<stream_setup::StreamSetup>(data, rng, max_len),
+        }
+    }
+}
+
+/// The "state" a network input records in findings and reports: id = the schedule's node count,
+/// source = its shape, root = the run's behaviour key (what the fuzz loop's corpus keys on).
+pub fn recorded_state_of(report: &P2pReport) -> crate::findings::RecordedState {
+    crate::findings::RecordedState {
+        id: usize::from(report.nodes),
+        root: format!("behaviour {:016x}", report.behaviour),
+        source: format!("p2p schedule: {} nodes, {} steps", report.nodes, report.steps),
+    }
+}
+
+/// [`recorded_state_of`] without running the implementations' comparison twice where only the
+/// shape is needed (the supervisor's record of a dead worker): decodes and runs `data`.
+pub fn recorded_state(target: P2pTarget, data: &[u8]) -> crate::findings::RecordedState {
+    recorded_state_of(&target.run(data))
+}
+
+/// Every file the p2p corpora hold, generated from the code: `(path relative to corpora/, bytes)`
+/// — the seeds `corpora/<target>/<seed>.bin` and the regressions
+/// `corpora/regressions/<target>/<bug feature>.bin` of the bug registry's p2p entries.
+/// `diverge corpus build` writes them; a test checks the files on disk are exactly these.
+pub fn corpus_files() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for t in P2pTarget::ALL {
+        for (name, bytes) in t.seeds() {
+            out.push((format!("{}/{name}", t.name()), bytes));
+        }
+    }
+    for bug in crate::bugs::BUGS.iter().filter(|b| b.krate == crate::bugs::P2P) {
+        if let Some(t) = P2pTarget::from_name(bug.target.name()) {
+            for r in bug.regressions {
+                out.push((format!("regressions/{}", r.file), t.incident()));
+            }
+        }
+    }
+    out
+}
