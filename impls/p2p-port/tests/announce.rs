@@ -61,10 +61,16 @@ fn lockstep(s: &Schedule<Announce>) -> Run {
 /// Runs `s` on one implementation and checks every property after the drain.
 fn check_properties(imp: &'static dyn P2pImpl, s: &Schedule<Announce>) -> Result<(), String> {
     let (mut sim, _) = sim(imp, s.nodes, Limits::default());
-    for step in &s.steps {
+    let bound = Announce::amplification_bound(s.nodes, &Config);
+    for (i, step) in s.steps.iter().enumerate() {
         let r = sim.step(step);
         if !r.faults.is_empty() {
             return Err(format!("faults {:?}", r.faults));
+        }
+        // Amortized over every prefix of the run, not only over the whole run.
+        let st = sim.stats();
+        if st.sent > bound * st.external_events.max(1) {
+            return Err(format!("after step {i}: sent {} > bound {bound} x {} events", st.sent, st.external_events));
         }
         for (id, res) in sim.resources() {
             for (name, entries, cap) in &res.tables {
@@ -83,7 +89,7 @@ fn check_properties(imp: &'static dyn P2pImpl, s: &Schedule<Announce>) -> Result
         return Err("not quiet after the drain".into());
     }
     let st = sim.stats();
-    let bound = Announce::amplification_bound(s.nodes, &Config) * st.external_events.max(1);
+    let bound = bound * st.external_events.max(1);
     if st.sent > bound {
         return Err(format!("sent {} > bound {bound} ({} events)", st.sent, st.external_events));
     }
@@ -214,6 +220,7 @@ fn port_agrees_with_model_on_random_schedules() {
     let mut rng = Rng(0x5EED_0A11_0CA7_E000);
     let mut diverged = 0;
     let mut storms = 0;
+    let mut caught = 0;
     let mut commands = 0;
     for case in 0..2_000 {
         let input = random_input(&mut rng, case);
@@ -223,6 +230,7 @@ fn port_agrees_with_model_on_random_schedules() {
         if BUG {
             diverged += usize::from(run.diverged.is_some());
             storms += usize::from(run.port_stop.is_some() || !run.port_quiet);
+            caught += usize::from(check_properties(&p2p_port::Port, &s).is_err());
             continue;
         }
         assert_eq!(run.diverged, None, "case {case}: input {input:?}");
@@ -230,7 +238,7 @@ fn port_agrees_with_model_on_random_schedules() {
     }
     assert!(commands > 2_000, "the inputs exercise announcements ({commands})");
     if BUG {
-        println!("bug build: {diverged} of 2000 random schedules diverge, {storms} storm or never go quiet");
+        println!("bug build: {diverged} of 2000 random schedules diverge from the model, {storms} storm or never go quiet, {caught} trip a property (bound, quiescence, convergence)");
         assert!(diverged > 0, "random schedules reach the exact-match flip");
         assert!(diverged < 2_000, "not every schedule trips it");
     }
