@@ -2,20 +2,30 @@
 //! PR 1688 (November 2019, the fix of the Stake Wars announcement storm); the pre-fix behaviour is
 //! behind the feature `near-announce-exact-match`.
 //!
+//! The incident: NEAR's "Stake Wars Week 2 Retro" (<https://pages.near.org/blog/stake-wars-week-2-retro/>,
+//! 18 November 2019, release v0.4.6): "when we receive account announcement we check whether it
+//! already exists in the routing table by doing an exact match. However, since account
+//! announcement has epoch id, and because a newly joined peer would rebroadcast the account
+//! announcement they receive from peers, if a node in the network announce their account for the
+//! next epoch at the same time", the two announcements overwrite each other; all validating nodes
+//! crashed with a dramatic increase in memory and CPU in the broadcast function.
+//!
 //! Upstream (near/nearcore; the full repository snapshot was over this workplace's size limit, so
-//! the code below was read from the stored file versions named here):
-//! - `chain/network/src/routing.rs` at 06a49675aae7e307ca2f6f4f63982fcfedcb4e63, `RoutingTable`
-//!   (around lines 250-380): `account_peers: SizedCache<AccountId, AnnounceAccount>` (capacity
-//!   `ANNOUNCE_ACCOUNT_CACHE_SIZE` = 10,000), `add_account` (insert, overwriting) and
-//!   `contains_account`, which is true only if the entry held has *exactly* the announcement's
-//!   `epoch_id` ("TODO(MarX, #1694)"). Ported as [`RoutingTable`].
+//! the code below was read from the stored file versions named here; the PR 1688 diff itself was
+//! not available, the pre-fix behaviour follows the retro's description):
+//! - `chain/network/src/routing.rs` at 06a49675aae7e307ca2f6f4f63982fcfedcb4e63, `RoutingTable`:
+//!   `account_peers: SizedCache<AccountId, AnnounceAccount>` (line 248; capacity
+//!   `ANNOUNCE_ACCOUNT_CACHE_SIZE` = 10,000, line 31), `add_account` (line 376: insert,
+//!   overwriting) and `contains_account` (lines 390-395, "TODO(MarX, #1694)"), which is true only
+//!   if the entry held has *exactly* the announcement's `epoch_id` (line 393). Ported as
+//!   [`RoutingTable`]. (Line numbers counted in the stored text of that version.)
 //! - `chain/network/src/peer_manager.rs` (2019/2020 versions, `PeerManagerActor`):
 //!   `announce_account` (own announcements: `if !contains_account { add_account; broadcast Sync }`),
 //!   `register_peer` (on connect, send the peer every known edge and account:
 //!   `get_announce_accounts`), and the `NetworkRequests::Sync` handler: "Filter known accounts
 //!   before validating them" (drop accounts whose held `epoch_id` is equal), ask the view client to
 //!   validate the rest together with the epoch held, then `add_account` each validated account and
-//!   broadcast them in one `Sync`. Ported as [`Node::announce_account`], [`Node::on_peer_joined`]
+//!   broadcast them in one `Sync`. Ported as [`Node::announce_account`], `on_peer_joined`
 //!   and [`Node::handle_sync`].
 //! - `chain/client/src/view_client.rs`, `NetworkViewClientMessages::AnnounceAccount`: keep an
 //!   announcement whose account is known only if `compare_epoch_id(&announce.epoch_id,
@@ -32,7 +42,7 @@
 //! Simplifications: the view client's validation is a synchronous call (upstream an actix
 //! message); signatures are always valid; edges and the graph are not modelled; the client's
 //! "announce once per epoch" (`ClientActor::check_send_announce_account`,
-//! `last_validator_announce_height`) is the guard in [`Node::on_command`].
+//! `last_validator_announce_height`) is the guard in `on_command`.
 //!
 //! PR 1706's slow ShardsManager cache leak is a chunk cache, not part of this component; it is not
 //! ported.

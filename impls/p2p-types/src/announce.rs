@@ -291,7 +291,7 @@ pub fn seeds() -> Vec<(&'static str, Schedule<Announce>)> {
 /// and goes quiet.
 ///
 /// Upstream: near/nearcore `chain/network/src/routing.rs` `RoutingTable::contains_account` (exact
-/// `epoch_id ==` match; commit 06a49675aae7e307ca2f6f4f63982fcfedcb4e63, around line 370) and the
+/// `epoch_id ==` match; commit 06a49675aae7e307ca2f6f4f63982fcfedcb4e63, lines 390-395) and the
 /// `NetworkRequests::Sync` handler of `chain/network/src/peer_manager.rs`; details and the
 /// fixed comparison in `p2p-port/src/announce.rs`.
 pub fn incident_for(nodes: u8) -> Schedule<Announce> {
@@ -314,9 +314,10 @@ pub fn incident_for(nodes: u8) -> Schedule<Announce> {
 ///
 /// Upstream: near/nearcore, before PR 1688 (November 2019): `chain/network/src/peer_manager.rs`,
 /// `NetworkRequests::Sync`: announcements were filtered only by `RoutingTable::contains_account`
-/// (`chain/network/src/routing.rs` at 06a49675aae7e307ca2f6f4f63982fcfedcb4e63, around line 370:
+/// (`chain/network/src/routing.rs` at 06a49675aae7e307ca2f6f4f63982fcfedcb4e63, line 393:
 /// `current_announce_account.epoch_id == announce_account.epoch_id`), then `add_account` and a
-/// broadcast of every account that did not match exactly.
+/// broadcast of every account that did not match exactly. Incident report: NEAR's "Stake Wars
+/// Week 2 Retro", <https://pages.near.org/blog/stake-wars-week-2-retro/> (18 November 2019).
 pub fn incident() -> Schedule<Announce> {
     incident_for(8)
 }
