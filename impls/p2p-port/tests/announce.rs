@@ -327,3 +327,29 @@ fn component_name_and_bounds() {
     assert_eq!(Announce::amplification_bound(4, &Config), 32);
     let _: &dyn Node<Msg = Msg, Command = Command, Obs = announce::Obs> = &p2p_port::announce::Node::new(0, 2, &Config);
 }
+
+/// The convergence oracle's own trigger: two nodes, validator 0 announces epochs 4 and 6, and the
+/// network delivers 6 before 4. The pre-fix node 1 takes the late epoch 4 and relays it back;
+/// validator 0 takes it over its own newer announcement, and the network goes quiet with the
+/// owner holding an older epoch than it announced. The near miss lets epoch 4 spread (and come
+/// back) before epoch 6 is announced; delivering 4 before 6 while both are in flight is no near
+/// miss: it ping-pongs for ever in the pre-fix build.
+#[test]
+fn convergence_oracle_trips_on_reordered_epochs() {
+    let announce = |epoch| Step::Command { node: 0, command: Command::Announce { epoch } };
+    let reordered = Schedule { nodes: 2, config: Config, steps: vec![announce(4), announce(6), Step::Deliver(1)] };
+    let spread_first = Schedule { nodes: 2, config: Config, steps: vec![announce(4), Step::Deliver(0), Step::Deliver(0), announce(6)] };
+    for (s, trips) in [(&reordered, BUG), (&spread_first, false)] {
+        let (mut port, _) = sim(&p2p_port::Port, 2, Limits::default());
+        for st in &s.steps {
+            port.step(st);
+        }
+        let (budget, horizon) = Announce::drain_budget(2, &Config);
+        let (_, quiet) = port.drain(budget, horizon);
+        assert!(quiet, "{:?}", s.steps);
+        let verdict = Announce::check_converged(&Config, &port.observe());
+        assert_eq!(verdict.is_err(), trips, "{:?}: {verdict:?}", s.steps);
+        check_properties(&p2p_model::Model, s).unwrap();
+        assert_eq!(lockstep(s).diverged.is_some(), trips);
+    }
+}
