@@ -287,7 +287,12 @@ fn storm_table() {
         }
         let mut x: u64 = 7;
         let mut row = Vec::new();
+        let mut capped = false;
         for _ in 0..8 {
+            if capped {
+                row.push("-".to_string());
+                continue;
+            }
             let before = port.stats().sent;
             let mut left = port.in_flight().len();
             while left > 0 && port.in_flight().len() < 1_000_000 {
@@ -296,7 +301,9 @@ fn storm_table() {
                 port.step(&Step::Deliver(((x >> 33) % window) as u8));
                 left -= 1;
             }
-            row.push((port.stats().sent - before).to_string());
+            capped = left > 0;
+            let sent = port.stats().sent - before;
+            row.push(if capped { format!("{sent}+ (cap)") } else { sent.to_string() });
         }
         println!("| {n} | {} | {} |", row.join(" | "), port.in_flight().len());
     }
