@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{drain_and_check, lockstep, random_schedule, show, Bytes};
+use common::{drain_and_check, lockstep, random_schedule, raw_schedule, show, Bytes};
 use p2p_model::Model;
 use p2p_port::Port;
 use p2p_types::schedule::{self, Component};
@@ -86,6 +86,18 @@ fn incident_storms_only_in_the_bug_build() {
         let d = out.divergence.unwrap_or_else(|| panic!("no divergence"));
         println!("divergence at step {:?}: {}", d.step, d.what);
         assert!(verdict.is_err());
+        // The liveness oracle on its own: attempts far above one per peer per cooldown.
+        let live = StreamSetup::check_liveness(&s.config, &obs, port.stats(), port.now());
+        println!("check_liveness: {live:?}");
+        assert!(live.is_err_and(|e| e.contains("setup attempts")));
+        // Left to run, the storm fills the network: the in-flight bound stops it.
+        let (mut big, _) = common::sim(&Port, &s, build);
+        for step in &s.steps {
+            big.step(step);
+        }
+        let _ = big.drain(1_000_000, 300_000);
+        println!("unbounded drain: stopped {:?} after {} messages at {} ms", big.stopped(), big.stats().sent, big.now());
+        assert!(matches!(big.stopped(), Some(p2p_types::sim::Stop::InFlight(_))));
     } else {
         assert!(out.divergence.is_none(), "{:?}", out.divergence);
         verdict.unwrap_or_else(|e| panic!("{e}"));
@@ -95,6 +107,24 @@ fn incident_storms_only_in_the_bug_build() {
             assert_eq!(o.attempts, 1, "{o:?}");
         }
     }
+}
+
+/// The incident's near miss: node 0's `Init` arrives before node 1 learns of node 0, so nothing
+/// crosses; calm in both builds, identical to the model.
+#[test]
+fn incident_near_miss_is_calm_in_both_builds() {
+    let mut s = ss::incident();
+    // Move node 1's discovery after the first delivery.
+    let d1 = s.steps.remove(2);
+    s.steps.insert(3, d1);
+    let (out, mut port, mut model) = lockstep(&s, build, &Port, &Model);
+    assert!(out.divergence.is_none(), "{:?}", out.divergence);
+    drain_and_check(&s, &mut port).unwrap_or_else(|e| panic!("{e}"));
+    drain_and_check(&s, &mut model).unwrap_or_else(|e| panic!("{e}"));
+    for o in port.observe().iter().flatten() {
+        assert_eq!(o.streams.len(), 1, "{o:?}");
+    }
+    assert_eq!(port.stats().sent, 2, "one Init and one InitAck");
 }
 
 #[test]
@@ -137,18 +167,28 @@ fn random_schedules_agree_in_the_default_build() {
 }
 
 #[test]
-#[ignore = "timing, run with --ignored --nocapture"]
+#[ignore = "timing and soak, run with --ignored --nocapture"]
 fn cost_of_10k_random_schedules() {
+    let n: usize = std::env::var("P2P_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let mut rng = Bytes::new(11);
-    let schedules: Vec<_> = (0..10_000).map(|_| random_schedule::<StreamSetup>(&mut rng, 400)).collect();
+    let schedules: Vec<_> = (0..n).map(|i| if i % 4 == 3 { raw_schedule(&mut rng, 1200) } else { random_schedule::<StreamSetup>(&mut rng, 400) }).collect();
     let steps: usize = schedules.iter().map(|s| s.steps.len()).sum();
+    let (mut diverged, mut failed) = (0usize, 0usize);
     let t = std::time::Instant::now();
     for s in &schedules {
         let (events, horizon) = StreamSetup::drain_budget(s.nodes, &s.config);
-        let (_out, mut port, mut model) = lockstep(s, build, &Port, &Model);
-        let _ = port.drain(events, horizon);
+        let (out, mut port, mut model) = lockstep(s, build, &Port, &Model);
+        diverged = diverged.saturating_add(usize::from(out.divergence.is_some()));
+        failed = failed.saturating_add(usize::from(drain_and_check(s, &mut port).is_err()));
         let _ = model.drain(events, horizon);
     }
     let e = t.elapsed();
-    println!("stream_setup: 10000 schedules ({steps} steps) through both sims in {e:?}: {:?} per schedule", e / 10_000);
+    let per = e.checked_div(u32::try_from(n.max(1)).unwrap_or(1)).unwrap_or_default();
+    println!(
+        "{}: {n} random schedules (every fourth from raw bytes; {steps} steps) through port and model in lockstep, drained and checked, in {e:?}: {per:?} per schedule; {diverged} diverged, {failed} failed an oracle (bug build: {BUG})",
+        StreamSetup::NAME
+    );
+    if !BUG {
+        assert_eq!((diverged, failed), (0, 0));
+    }
 }

@@ -142,6 +142,12 @@ pub fn random_schedule<C: Properties>(rng: &mut Bytes, max_len: usize) -> Schedu
     schedule::decode::<C>(&data)
 }
 
+/// A schedule decoded from up to `max_len` uniformly random bytes (what a fuzzer starts from).
+pub fn raw_schedule<C: Properties>(rng: &mut Bytes, max_len: usize) -> Schedule<C> {
+    let len = usize::try_from(rng.next_u64() % u64::try_from(max_len).unwrap_or(1)).unwrap_or(0);
+    schedule::decode::<C>(&rng.take(len))
+}
+
 /// Applies the post-schedule drain to both sims and checks the oracles of `C` on the port's
 /// sim; returns a one-line verdict on failure.
 pub fn drain_and_check<C, N>(s: &Schedule<C>, sim: &mut Sim<N>) -> Result<(), String>
