@@ -5,18 +5,20 @@
 //!
 //! Moves: insert a step (any kind), delete one, duplicate one, swap two (reordering), change a
 //! command's node or argument, change the node count or a configuration byte, and time jumps:
-//! an `Advance` to one of the configuration's timeouts or cooldowns ±1 (`Component::timeouts`,
-//! else values read from the encoded configuration's bytes and their ×10/×100/×1000 multiples,
-//! in case they count seconds).
+//! an `Advance` to one of the configuration's timeouts or cooldowns ±1 (`Component::timeouts`
+//! and the caller's list, e.g. `differential::p2p::P2pComponent::timeouts`; else values read
+//! from the encoded configuration's bytes and their ×10/×100/×1000 multiples).
 
 use p2p_types::schedule::{self, Component, Reader, Schedule, Step, MAX_STEPS};
 use p2p_types::Millis;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-/// Time jumps worth trying for `config`: its timeouts (or guesses from its bytes) and ±1.
-pub fn time_jumps<C: Component>(config: &C::Config) -> Vec<Millis> {
+/// Time jumps worth trying for `config`: its timeouts (`Component::timeouts` and `known`, the
+/// caller's knowledge of the configuration's fields; else guesses from its bytes) and ±1.
+pub fn time_jumps<C: Component>(config: &C::Config, known: &[Millis]) -> Vec<Millis> {
     let mut base = C::timeouts(config);
+    base.extend_from_slice(known);
     if base.is_empty() {
         let mut bytes = Vec::new();
         C::encode_config(config, &mut bytes);
@@ -66,8 +68,8 @@ fn jump(jumps: &[Millis], rng: &mut ChaCha8Rng) -> Millis {
 
 /// One structural change of `s`; `false` when the chosen move did not apply (e.g. nothing to
 /// delete).
-pub fn mutate_once<C: Component>(s: &mut Schedule<C>, rng: &mut ChaCha8Rng) -> bool {
-    let jumps = time_jumps::<C>(&s.config);
+pub fn mutate_once<C: Component>(s: &mut Schedule<C>, known: &[Millis], rng: &mut ChaCha8Rng) -> bool {
+    let jumps = time_jumps::<C>(&s.config, known);
     let len = s.steps.len();
     match rng.gen_range(0..12u8) {
         0 | 1 if len < MAX_STEPS => {
@@ -158,14 +160,16 @@ pub fn mutate_once<C: Component>(s: &mut Schedule<C>, rng: &mut ChaCha8Rng) -> b
 }
 
 /// Mutates `data` as a schedule of `C`: decodes it, applies 1–4 structural changes, encodes it
-/// (at most `max_len` bytes). Returns `false` when no change applied (the caller then falls back
-/// to byte havoc).
-pub fn mutate_schedule<C: Component>(data: &mut Vec<u8>, rng: &mut ChaCha8Rng, max_len: usize) -> bool {
+/// (at most `max_len` bytes). `timeouts` gives the decoded configuration's timeouts and
+/// cooldowns, ms (see [`time_jumps`]). Returns `false` when no change applied (the caller then
+/// falls back to byte havoc).
+pub fn mutate_schedule<C: Component>(data: &mut Vec<u8>, rng: &mut ChaCha8Rng, max_len: usize, timeouts: fn(&C::Config) -> Vec<Millis>) -> bool {
     let mut s = schedule::decode::<C>(data);
     let rounds = 1usize << rng.gen_range(0..3);
     let mut changed = false;
     for _ in 0..rounds {
-        changed |= mutate_once(&mut s, rng);
+        let known = timeouts(&s.config);
+        changed |= mutate_once(&mut s, &known, rng);
     }
     if !changed {
         return false;
@@ -191,7 +195,7 @@ mod tests {
         for i in 0..2_000usize {
             let mut data = seeds[i % seeds.len()].clone();
             let before = schedule::decode::<Toy>(&data);
-            if !mutate_schedule::<Toy>(&mut data, &mut rng, 4096) {
+            if !mutate_schedule::<Toy>(&mut data, &mut rng, 4096, |_| Vec::new()) {
                 continue;
             }
             let after = schedule::decode::<Toy>(&data);
@@ -207,7 +211,7 @@ mod tests {
     #[test]
     fn time_jumps_come_from_the_config() {
         let config = testing::Config { flags: 0, capacity: 0, period: 250 };
-        let jumps = time_jumps::<Toy>(&config);
+        let jumps = time_jumps::<Toy>(&config, &[]);
         for t in [249, 250, 251] {
             assert!(jumps.contains(&t), "{jumps:?}");
         }
@@ -216,7 +220,7 @@ mod tests {
         let mut hits = 0;
         for _ in 0..4_000 {
             s.steps.clear();
-            mutate_once(&mut s, &mut rng);
+            mutate_once(&mut s, &[], &mut rng);
             hits += usize::from(matches!(s.steps.first(), Some(Step::Advance(249..=251))));
         }
         // Some moves insert a jump, most of those from the list, 3 of its ~40 entries here.

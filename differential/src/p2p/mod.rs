@@ -348,6 +348,9 @@ pub trait P2pComponent: Properties + Component<Config: Send + 'static> + Sized +
     fn node(imp: &dyn P2pImpl, id: NodeId, nodes: u8, config: &Self::Config) -> Self::BoxedNode;
     /// The incident's schedule (the component's `incident()`), written as the regression.
     fn incident() -> Schedule<Self>;
+    /// The configuration's timeouts and cooldowns, ms, for the schedule mutations' time jumps
+    /// (read from the component's public configuration fields).
+    fn timeouts(config: &Self::Config) -> Vec<Millis>;
 }
 
 impl P2pComponent for announce::Announce {
@@ -356,7 +359,11 @@ impl P2pComponent for announce::Announce {
         imp.announce_node(id, nodes, config)
     }
     fn incident() -> Schedule<Self> {
-        announce::Announce::incident()
+        announce::incident()
+    }
+    /// No timers: announcements are event-driven.
+    fn timeouts(_config: &announce::Config) -> Vec<Millis> {
+        Vec::new()
     }
 }
 
@@ -366,7 +373,11 @@ impl P2pComponent for session_cache::SessionCache {
         imp.session_cache_node(id, nodes, config)
     }
     fn incident() -> Schedule<Self> {
-        session_cache::SessionCache::incident()
+        session_cache::incident()
+    }
+    /// The incoming connection's lifetime (`maxUDPLife`).
+    fn timeouts(config: &session_cache::Config) -> Vec<Millis> {
+        vec![config.life_ms]
     }
 }
 
@@ -376,7 +387,11 @@ impl P2pComponent for stream_setup::StreamSetup {
         imp.stream_setup_node(id, nodes, config)
     }
     fn incident() -> Schedule<Self> {
-        stream_setup::StreamSetup::incident()
+        stream_setup::incident()
+    }
+    /// The discovery and stream-manager cooldown (`coolDownPeriod`).
+    fn timeouts(config: &stream_setup::Config) -> Vec<Millis> {
+        vec![config.cooldown_ms]
     }
 }
 
@@ -452,9 +467,9 @@ impl P2pTarget {
     /// The incident's schedule, encoded (the regression input).
     pub fn incident(self) -> Vec<u8> {
         match self {
-            P2pTarget::Announce => schedule::encode(&announce::Announce::incident()),
-            P2pTarget::SessionCache => schedule::encode(&session_cache::SessionCache::incident()),
-            P2pTarget::StreamSetup => schedule::encode(&stream_setup::StreamSetup::incident()),
+            P2pTarget::Announce => schedule::encode(&announce::incident()),
+            P2pTarget::SessionCache => schedule::encode(&session_cache::incident()),
+            P2pTarget::StreamSetup => schedule::encode(&stream_setup::incident()),
         }
     }
 
@@ -467,9 +482,9 @@ impl P2pTarget {
     pub fn mutate(self, data: &mut Vec<u8>, rng: &mut rand_chacha::ChaCha8Rng, max_len: usize) -> bool {
         use crate::fuzz::schedule::mutate_schedule;
         match self {
-            P2pTarget::Announce => mutate_schedule::<announce::Announce>(data, rng, max_len),
-            P2pTarget::SessionCache => mutate_schedule::<session_cache::SessionCache>(data, rng, max_len),
-            P2pTarget::StreamSetup => mutate_schedule::<stream_setup::StreamSetup>(data, rng, max_len),
+            P2pTarget::Announce => mutate_schedule::<announce::Announce>(data, rng, max_len, <announce::Announce as P2pComponent>::timeouts),
+            P2pTarget::SessionCache => mutate_schedule::<session_cache::SessionCache>(data, rng, max_len, <session_cache::SessionCache as P2pComponent>::timeouts),
+            P2pTarget::StreamSetup => mutate_schedule::<stream_setup::StreamSetup>(data, rng, max_len, <stream_setup::StreamSetup as P2pComponent>::timeouts),
         }
     }
 }

@@ -17,9 +17,6 @@ pub mod session_cache;
 pub mod sim;
 pub mod stream_setup;
 pub mod testing;
-// TEMPORARY (h-p2p-core): Properties and incident() for the placeholder components, so the
-// integration compiles before the component branches land; deleted when they are merged.
-mod placeholders;
 
 use std::fmt::Debug;
 
