@@ -168,7 +168,7 @@ bugs! {
         name: "harmony-simultaneous-init", feature: "harmony-simultaneous-init", implies: &[], krate: P2P, target: Target::P2pStreamSetup,
         upstream: "harmony stream sync, October 2021 (cooldown in discovery and the stream manager)",
         summary: "below the low stream threshold discovery runs at once; two peers that find each other both send INIT, both setups fail, both retry (setup storm)",
-        regressions: &[r("p2p_stream_setup/harmony-simultaneous-init.bin", "p2p_stream_setup: port: liveness")],
+        regressions: &[r("p2p_stream_setup/harmony-simultaneous-init.bin", "p2p_stream_setup: port: amplification")],
     };
 }
 
