@@ -29,7 +29,6 @@ use p2p_port::Port;
 use p2p_types::schedule::{self, Component, Schedule, Step};
 use p2p_types::sim::{Limits, Sim, Stats};
 use p2p_types::{announce, session_cache, stream_setup, Millis, Node, NodeId, P2pImpl, Properties};
-use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
 /// What one implementation's network did, recorded in findings.
@@ -175,22 +174,33 @@ fn bucket(n: u64) -> u8 {
     u8::try_from(64u32.saturating_sub(n.leading_zeros())).unwrap_or(u8::MAX)
 }
 
-/// The shape of a run that the fuzz loop's behaviour key hashes: per step, the opcode with the
-/// log₂ buckets of the messages it sent, of the queue length and of the number of nodes whose
-/// observation changed; the pending-timer bucket; and the outcome (signature or quiet/converged).
+/// The shape of a run that the fuzz loop's behaviour key hashes, coarse enough that the corpus
+/// does not fill with every new combination: the log₂ buckets of the most messages one step sent,
+/// of the longest queue, of the most pending timers and of the most nodes one step changed the
+/// observation of; which step kinds changed an observation; and the outcome (signature or agree).
 #[derive(Default)]
 struct Shape {
-    seen: BTreeSet<(u8, u8, u8, u8, u8)>,
+    max_sent: u8,
+    max_queue: u8,
+    max_timers: u8,
+    max_changed: u8,
+    changing_ops: u16,
 }
 
 impl Shape {
     fn add(&mut self, op: u8, sent: u64, queue: usize, changed: usize, timers: usize) {
         let b = |n: usize| bucket(u64::try_from(n).unwrap_or(u64::MAX));
-        self.seen.insert((op, bucket(sent), b(queue), b(changed), b(timers)));
+        self.max_sent = self.max_sent.max(bucket(sent));
+        self.max_queue = self.max_queue.max(b(queue));
+        self.max_timers = self.max_timers.max(b(timers));
+        self.max_changed = self.max_changed.max(b(changed));
+        if changed > 0 {
+            self.changing_ops |= 1u16.checked_shl(u32::from(op)).unwrap_or(0);
+        }
     }
     fn key(&self, outcome: &str) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.seen.hash(&mut h);
+        (self.max_sent, self.max_queue, self.max_timers, self.max_changed, self.changing_ops).hash(&mut h);
         outcome.hash(&mut h);
         h.finish()
     }

@@ -47,13 +47,14 @@ pub fn stopped(stop: Option<&Stop>) -> Option<Violation> {
     }
 }
 
-/// Amplification: the messages sent so far stay within `bound` per external event (commands,
-/// joins, leaves; at least one, so the start of the network has a budget too).
+/// Amplification: the messages sent so far stay within `bound` per event: external events
+/// (commands, joins, leaves) and network faults the schedule injected (drops, duplicates); at
+/// least one, so the start of the network has a budget too.
 pub fn amplification(stats: &Stats, bound: u64) -> Option<Violation> {
-    let events = stats.external_events.max(1);
+    let events = stats.external_events.saturating_add(stats.injected).max(1);
     let allowed = bound.saturating_mul(events);
     if stats.sent > allowed {
-        return v("amplification", format!("{} messages sent for {events} external events: bound {bound} per event ({allowed})", stats.sent));
+        return v("amplification", format!("{} messages sent for {events} events (external or injected): bound {bound} per event ({allowed})", stats.sent));
     }
     None
 }
@@ -109,6 +110,9 @@ mod tests {
         // No external event yet: one event's budget.
         assert_eq!(amplification(&stats(16, 0), 16), None);
         assert!(amplification(&stats(17, 0), 16).is_some());
+        // Injected drops and duplicates count as events.
+        assert_eq!(amplification(&Stats { sent: 32, external_events: 1, injected: 1, ..Stats::default() }, 16), None);
+        assert!(amplification(&Stats { sent: 33, external_events: 1, injected: 1, ..Stats::default() }, 16).is_some());
     }
 
     #[test]

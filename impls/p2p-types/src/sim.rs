@@ -66,6 +66,10 @@ pub struct Stats {
     pub timer_fires: u64,
     /// Messages sent per node (indexed by node id).
     pub sent_by: Vec<u64>,
+    /// Network faults the schedule injected: messages it dropped (`Drop`) or duplicated
+    /// (`Duplicate`). Each can provoke a reaction (a retry, an answer to the copy), so the
+    /// amplification oracle budgets them like external events.
+    pub injected: u64,
 }
 
 /// What one step did.
@@ -274,12 +278,14 @@ impl<N: Node> Sim<N> {
                 if let Some(pos) = self.pick(*i) {
                     if self.in_flight.remove(pos).is_some() {
                         self.stats.dropped = self.stats.dropped.saturating_add(1);
+                        self.stats.injected = self.stats.injected.saturating_add(1);
                     }
                 }
             }
             Step::Duplicate(i) => {
                 if let Some(env) = self.pick(*i).and_then(|pos| self.in_flight.get(pos)).cloned() {
                     self.in_flight.push_back(env);
+                    self.stats.injected = self.stats.injected.saturating_add(1);
                     if self.in_flight.len() > self.limits.max_in_flight {
                         self.stopped = Some(Stop::InFlight(self.in_flight.len()));
                     }

@@ -128,6 +128,7 @@ fn drop_duplicate_delay() {
         assert_eq!(s.step(&step).sent, 0);
     }
     assert_eq!(s.stats().delivered, 2);
+    assert_eq!(s.stats().injected, 2, "one duplicate and one drop were injected; delays are not");
 }
 
 #[test]
