@@ -509,10 +509,19 @@ pub fn recorded_state_of(report: &P2pReport) -> crate::findings::RecordedState {
     }
 }
 
-/// [`recorded_state_of`] without running the implementations' comparison twice where only the
-/// shape is needed (the supervisor's record of a dead worker): decodes and runs `data`.
+/// The state the supervisor records for an input that killed its worker: decoded only, never
+/// run (the input may hang or abort whoever runs it), so `root` is empty.
 pub fn recorded_state(target: P2pTarget, data: &[u8]) -> crate::findings::RecordedState {
-    recorded_state_of(&target.run(data))
+    fn shape<C: Component>(data: &[u8]) -> (u8, usize) {
+        let s = schedule::decode::<C>(data);
+        (s.nodes, s.steps.len())
+    }
+    let (nodes, steps) = match target {
+        P2pTarget::Announce => shape::<announce::Announce>(data),
+        P2pTarget::SessionCache => shape::<session_cache::SessionCache>(data),
+        P2pTarget::StreamSetup => shape::<stream_setup::StreamSetup>(data),
+    };
+    crate::findings::RecordedState { id: usize::from(nodes), root: String::new(), source: format!("p2p schedule: {nodes} nodes, {steps} steps") }
 }
 
 /// Compares [`corpus_files`] with the files under `corpora` (the repository's `corpora/`): one
