@@ -32,11 +32,14 @@
 //!   the lower id keeps its outbound stream, the higher id accepts it and drops its own attempt;
 //! - a setup without an answer fails after `connectTimeout` (60 s), noticed at the next round;
 //! - `timecache`'s lazy sweep is read as "a peer stays in the cache for `coolDownPeriod`";
+//! - a peer with [`UNANSWERED_LIMIT`] `Init`s unanswered is dropped from the found peers
+//!   until a `Discover` reports it again (the simulated network never loses a message it was
+//!   not told to, so endless once-a-cooldown retries of a silent peer would pile up in it);
 //! - the check ticker runs only while the node wants a stream (below `SoftLoCap` with a known
 //!   peer without a stream): a tick then does what upstream's does, and an idle network goes
 //!   quiet. Ticks stay on the `checkInterval` grid from the node's start.
 
-use p2p_types::stream_setup::{Command, Config, Msg, Obs, CONNECT_TIMEOUT_MS, ENTRY_BYTES, TICK_MS, TICK_TIMER};
+use p2p_types::stream_setup::{Command, Config, Msg, Obs, CONNECT_TIMEOUT_MS, ENTRY_BYTES, TICK_MS, TICK_TIMER, UNANSWERED_LIMIT};
 use p2p_types::{Fault, Millis, NodeId, Outbox, Resources, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -85,6 +88,8 @@ struct StreamManager {
     tick_armed: bool,
     /// `setupStreamWithPeer` calls.
     attempts: u32,
+    /// `Init`s sent to a peer since the last message heard from it.
+    unanswered: BTreeMap<NodeId, u8>,
     /// Number of other nodes (bounds every table).
     peers: usize,
 }
@@ -106,6 +111,8 @@ impl StreamManager {
     /// `setupStreamWithPeer` (`:338-353`): `host.NewStream`, here an `Init`.
     fn setup_stream_with_peer(&mut self, now: Millis, pid: NodeId, out: &mut Outbox<Msg>) {
         self.attempts = self.attempts.saturating_add(1);
+        let silent = self.unanswered.entry(pid).or_default();
+        *silent = silent.saturating_add(1);
         self.setting_up.insert(pid, now);
         out.send(pid, Msg::Init);
     }
@@ -116,7 +123,15 @@ impl StreamManager {
         self.setting_up.retain(|_, t| now.saturating_sub(*t) < CONNECT_TIMEOUT_MS);
         let mut connecting = 0usize;
         for peer in self.discover() {
-            if peer == self.host || (!PRE_FIX && self.cool_down_cache.has(now, peer)) {
+            if peer == self.host {
+                continue;
+            }
+            if self.unanswered.get(&peer).is_some_and(|n| *n >= UNANSWERED_LIMIT) {
+                // Unreachable: given up until discovery reports it again.
+                self.found.remove(&peer);
+                continue;
+            }
+            if !PRE_FIX && self.cool_down_cache.has(now, peer) {
                 continue;
             }
             connecting = connecting.saturating_add(1);
@@ -237,6 +252,7 @@ impl Node {
                 started: 0,
                 tick_armed: false,
                 attempts: 0,
+                unanswered: BTreeMap::new(),
                 peers: usize::from(nodes.saturating_sub(1)),
             },
         }
@@ -260,6 +276,7 @@ impl p2p_types::Node for Node {
     fn on_peer_left(&mut self, now: Millis, peer: NodeId, out: &mut Outbox<Msg>) -> Result<(), Fault> {
         self.sm.found.remove(&peer);
         self.sm.setting_up.remove(&peer);
+        self.sm.unanswered.remove(&peer);
         // The connection closed: the stream is removed (`RemoveStream`).
         self.sm.handle_remove_stream(now, peer, out);
         self.sm.arm_tick(now, out);
@@ -272,6 +289,7 @@ impl p2p_types::Node for Node {
                 for p in live {
                     if 1u8.checked_shl(u32::from(p)).is_some_and(|bit| peers & bit != 0) {
                         self.sm.found.insert(p);
+                        self.sm.unanswered.remove(&p);
                     }
                 }
                 self.sm.loop_disc_task(now, out);
@@ -287,6 +305,7 @@ impl p2p_types::Node for Node {
         Ok(())
     }
     fn on_message(&mut self, now: Millis, from: NodeId, msg: &Msg, out: &mut Outbox<Msg>) -> Result<(), Fault> {
+        self.sm.unanswered.remove(&from);
         match msg {
             Msg::Init => self.sm.on_init(now, from, out),
             Msg::InitAck => self.sm.on_init_ack(from),
