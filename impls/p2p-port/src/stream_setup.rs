@@ -1,22 +1,22 @@
 //! Port of Harmony's stream manager and discovery
 //! (`p2p/stream/common/streammanager/{streammanager.go,cooldown.go,config.go}`) as it stood after
 //! the cooldown fix: harmony-one/harmony commits `471bd1accc55be1963eb883501350f9e5c0e5915`
-//! ("[p2p] add cooldown mechanism at discover") and `8f24ee77b2c8d824fe6aac34eafe0b7340821958`
+//! ("\[p2p\] add cooldown mechanism at discover") and `8f24ee77b2c8d824fe6aac34eafe0b7340821958`
 //! ("fix the panic at cooldown cache"), with `6ca07108b46a5ba098e3cbfae00e953adc055560` (the
 //! stream id is the remote peer id). With the feature `harmony-simultaneous-init` it is the
 //! code of `957aabef2d42b3415ab3e1be0a814c4366ab54ba` (before `471bd1ac`): no cooldown, and a
 //! simultaneous open fails on both ends, each of which rediscovers at once.
 //!
 //! What is mirrored (line numbers of `streammanager.go` at `8f24ee77`):
-//! - [`StreamManager::loop_disc_task`] — `:126-147`, the `discCh` case: skipped while
+//! - `StreamManager::loop_disc_task` — `:126-147`, the `discCh` case: skipped while
 //!   `coolDown` is set; a round that connects nobody sets it for `coolDownPeriod`
 //!   (`:139-146`). Pre-fix (`957aabef` `:123-134`): every task runs;
-//! - [`StreamManager::loop_tick`] — `:121-124`, the `discTicker` case (`checkInterval`):
+//! - `StreamManager::loop_tick` — `:121-124`, the `discTicker` case (`checkInterval`):
 //!   discovery while below `SoftLoCap`; bootstrap discovery at start (`:117`);
-//! - [`StreamManager::discover_and_setup_stream`] — `:297-322`: every found peer that is not
+//! - `StreamManager::discover_and_setup_stream` — `:297-322`: every found peer that is not
 //!   the host and not in the `coolDownCache` (`cooldown.go:28-34`: `Has` adds an absent peer) gets
 //!   `setupStreamWithPeer` (`:338-353`, an `Init`); returns how many;
-//! - [`StreamManager::handle_add_stream`] / [`StreamManager::handle_remove_stream`] —
+//! - `StreamManager::handle_add_stream` / `StreamManager::handle_remove_stream` —
 //!   `:239-254` / `:256-275`: one stream per peer id ("stream already exist"), and a removal below
 //!   `HardLoCap` asks for discovery (`discCh`).
 //!
@@ -66,7 +66,7 @@ impl CoolDownCache {
     }
 }
 
-/// `streamManager` (`streammanager.go:36-61`).
+/// `streamManager` (`streammanager.go:33-60`).
 #[derive(Debug)]
 struct StreamManager {
     host: NodeId,

@@ -2,7 +2,7 @@
 //! discovery (the stream-setup storm, fixed with a cooldown).
 //!
 //! Upstream (harmony-one/harmony): `p2p/stream/common/streammanager/streammanager.go`. The fix is
-//! commit `471bd1accc55be1963eb883501350f9e5c0e5915` ("[p2p] add cooldown mechanism at discover",
+//! commit `471bd1accc55be1963eb883501350f9e5c0e5915` ("\[p2p\] add cooldown mechanism at discover",
 //! 2022-02-07, shipped with PR #4049 "Enable downloader") with `8f24ee77b2c8d824fe6aac34eafe0b7340821958`
 //! ("fix the panic at cooldown cache": `Has` adds a peer only when absent) and
 //! `6ca07108b46a5ba098e3cbfae00e953adc055560` (a stream's id is its remote peer id, so a node
@@ -27,9 +27,10 @@
 use crate::schedule::{Component, Reader, Schedule, Step, MAX_STEPS};
 use crate::{sim, Millis, NodeId, Properties};
 
-/// `checkInterval` (`streammanager/config.go`): the discovery check tick.
+/// `checkInterval` (`streammanager/config.go:8` at `8f24ee77`): the discovery check tick.
 pub const TICK_MS: Millis = 30_000;
-/// `connectTimeout` (`streammanager/config.go`): a setup without an answer fails after this.
+/// `connectTimeout` (`streammanager/config.go:12` at `8f24ee77`): a setup without an answer
+/// fails after this.
 pub const CONNECT_TIMEOUT_MS: Millis = 60_000;
 /// Unanswered `Init`s after which a node gives a peer up until discovery reports it again: the
 /// simulated network keeps undelivered messages for ever, so a node that retried an unreachable
@@ -45,7 +46,7 @@ pub const ENTRY_BYTES: usize = 16;
 pub struct Config {
     /// Low stream threshold `1..=3` (`HardLoCap` = `SoftLoCap`); byte `b` gives `1 + b % 3`.
     pub lo: u8,
-    /// Cooldown in ms (`coolDownPeriod`, upstream 1 min), `10..=60` s; byte `b` gives
+    /// Cooldown in ms (`coolDownPeriod`, `streammanager/cooldown.go:13`, upstream 1 min), `10..=60` s; byte `b` gives
     /// `10_000 * (1 + b % 6)`.
     pub cooldown_ms: Millis,
 }
@@ -286,13 +287,16 @@ fn seed_lost_init() -> Schedule<StreamSetup> {
     Schedule { nodes: 2, config: Config { lo: 1, cooldown_ms: 10_000 }, steps }
 }
 
-/// The Harmony regression (`streammanager.go` before `471bd1ac`): two nodes, low threshold 1,
-/// cooldown 60 s. Past the bootstrap cooldown both learn the other from the DHT at the same
-/// moment and both send `Init` before either arrives. With `harmony-simultaneous-init` each
-/// answers the other's `Init` with `Reset` and rediscovers at once, so every delivery sends
-/// again: the drain never goes quiet (the in-flight bound stops it) and the setup attempts at one
-/// instant exceed one per cooldown. In the fixed build node 1 accepts node 0's stream, node 0
-/// ignores node 1's `Init`, and both hold one stream.
+/// The Harmony regression (`streammanager.go` at `957aabef`, before the cooldown of `471bd1ac`):
+/// two nodes, low threshold 1, cooldown 60 s. Past the bootstrap cooldown both learn the other
+/// from the DHT at the same moment and both send `Init` before either arrives. With
+/// `harmony-simultaneous-init` each answers the other's `Init` with `Reset` and rediscovers at
+/// once, so every delivery sends again, all at one instant of virtual time (61 s): the drain
+/// never goes quiet, the messages exceed [`StreamSetup`]'s amplification bound (6,643 messages
+/// for 2 external events in the drain budget, bound 536 per event) and the setup attempts exceed
+/// one per peer per cooldown (1,596 and 2,510 against a bound of 2); left alone the storm fills
+/// the simulated network (4,097 in flight). In the fixed build node 1 accepts node 0's stream,
+/// node 0 ignores node 1's `Init`, and both hold one stream after 3 messages and 1 attempt each.
 pub fn incident() -> Schedule<StreamSetup> {
     let mut steps = vec![Step::Advance(AFTER_BOOT), discover(0, &[1]), discover(1, &[0])];
     steps.extend(deliver(8));
