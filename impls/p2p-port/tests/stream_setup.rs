@@ -170,7 +170,8 @@ fn random_schedules_agree_in_the_default_build() {
 #[ignore = "timing and soak, run with --ignored --nocapture"]
 fn cost_of_10k_random_schedules() {
     let n: usize = std::env::var("P2P_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let mut rng = Bytes::new(11);
+    let seed: u64 = std::env::var("P2P_SOAK_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(11);
+    let mut rng = Bytes::new(seed);
     let schedules: Vec<_> = (0..n).map(|i| if i % 4 == 3 { raw_schedule(&mut rng, 1200) } else if i % 4 == 2 { stress_schedule(&mut rng, 1200) } else { random_schedule::<StreamSetup>(&mut rng, 400) }).collect();
     let steps: usize = schedules.iter().map(|s| s.steps.len()).sum();
     let (mut diverged, mut failed) = (0usize, 0usize);
