@@ -170,3 +170,49 @@ fn cost_of_10k_random_schedules() {
         assert_eq!((diverged, failed), (0, 0));
     }
 }
+
+/// How many mutated executions a simple seed-mutation loop needs to hit the incident in the bug
+/// build (5 runs); in the default build it must find nothing in as many executions.
+#[test]
+#[ignore = "hunt, run with --ignored --nocapture (bug build: --features FEATURE)"]
+fn mutation_hunt_from_seeds() {
+    let seeds = SessionCache::seeds();
+    let timeouts = |c: &sc::Config| vec![c.life_ms];
+    let limit: usize = std::env::var("P2P_HUNT").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let mut found_after = Vec::new();
+    for run in 0..5u64 {
+        let mut rng = Bytes::new(1000 + run);
+        let mut found = None;
+        for exec in 1..=limit {
+            let Some((_, seed)) = seeds.get(usize::try_from(rng.next_u64() % seeds.len() as u64).unwrap_or(0)) else { break };
+            let mut s = seed.clone();
+            for _ in 0..(1 + rng.next_u64() % 4) {
+                let t = timeouts(&s.config);
+                common::mutate(&mut s, &mut rng, &t);
+            }
+            let (out, mut port, _) = lockstep(&s, build, &Port, &Model);
+            if !BUG {
+                if let Some(d) = &out.divergence {
+                    panic!("default build diverged at step {:?}: {}\n{}", d.step, d.what, show(&s));
+                }
+            }
+            let hit = !out.port_faults.is_empty() || drain_and_check(&s, &mut port).is_err();
+            if hit {
+                if exec == 1 || run == 0 {
+                    let v = drain_and_check(&s, &mut port);
+                    println!("run {run} hit: faults {:?} amplification {:?} drain {v:?}\n{}", out.port_faults.first(), out.amplification, show(&s));
+                }
+                found = Some(exec);
+                break;
+            }
+        }
+        println!("run {run}: {found:?}");
+        found_after.push(found);
+    }
+    println!("{}: incident found after {found_after:?} mutated executions (bug build: {BUG})", SessionCache::NAME);
+    if BUG {
+        assert!(found_after.iter().all(Option::is_some));
+    } else {
+        assert!(found_after.iter().all(Option::is_none));
+    }
+}

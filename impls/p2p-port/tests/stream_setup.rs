@@ -204,3 +204,53 @@ fn cost_of_10k_random_schedules() {
         assert_eq!((diverged, failed), (0, 0));
     }
 }
+
+/// How many mutated executions a simple seed-mutation loop needs to trip an oracle in the bug
+/// build (5 runs), and to reach the storm itself (amplification or no quiescence, as opposed to
+/// the missing per-peer cooldown alone, which the liveness oracle's attempt bound catches); in
+/// the default build it must find nothing in as many executions.
+#[test]
+#[ignore = "hunt, run with --ignored --nocapture (bug build: --features harmony-simultaneous-init)"]
+fn mutation_hunt_from_seeds() {
+    let seeds = StreamSetup::seeds();
+    let limit: usize = std::env::var("P2P_HUNT").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let mut found_after = Vec::new();
+    for run in 0..5u64 {
+        let mut rng = Bytes::new(1000 + run);
+        let (mut any, mut storm) = (None, None);
+        for exec in 1..=limit {
+            let Some((_, seed)) = seeds.get(usize::try_from(rng.next_u64() % seeds.len() as u64).unwrap_or(0)) else { break };
+            let mut s = seed.clone();
+            for _ in 0..(1 + rng.next_u64() % 4) {
+                let t = vec![s.config.cooldown_ms, ss::TICK_MS, ss::CONNECT_TIMEOUT_MS];
+                common::mutate(&mut s, &mut rng, &t);
+            }
+            let (out, mut port, _) = lockstep(&s, build, &Port, &Model);
+            if !BUG {
+                if let Some(d) = &out.divergence {
+                    panic!("default build diverged at step {:?}: {}\n{}", d.step, d.what, show(&s));
+                }
+            }
+            let verdict = drain_and_check(&s, &mut port);
+            let is_storm = out.amplification.is_some() || verdict.as_ref().is_err_and(|e| e.contains("amplification") || e.contains("not quiet") || e.contains("stopped"));
+            if any.is_none() && (out.amplification.is_some() || verdict.is_err()) {
+                any = Some(exec);
+            }
+            if is_storm {
+                if run == 0 {
+                    println!("run {run} storm: {:?} {verdict:?}\n{}", out.amplification, show(&s));
+                }
+                storm = Some(exec);
+                break;
+            }
+        }
+        println!("run {run}: first oracle failure after {any:?}, storm after {storm:?}");
+        found_after.push((any, storm));
+    }
+    println!("p2p_stream_setup: (first oracle failure, storm) after {found_after:?} mutated executions (bug build: {BUG})");
+    if BUG {
+        assert!(found_after.iter().all(|(a, s)| a.is_some() && s.is_some()));
+    } else {
+        assert!(found_after.iter().all(|(a, s)| a.is_none() && s.is_none()));
+    }
+}

@@ -232,3 +232,49 @@ pub fn show<C: Properties>(s: &Schedule<C>) -> String {
     }).collect();
     format!("nodes {} config {:?} steps [{}]", s.nodes, s.config, steps.join(", "))
 }
+
+/// One random schedule mutation of the kinds the fuzzer's schedule mutator makes: insert a
+/// random step (a command, a delivery, a time jump to one of `timeouts` ± 1), delete a step,
+/// duplicate a step, swap two steps, or re-target a command to another node.
+pub fn mutate<C: Properties>(s: &mut Schedule<C>, rng: &mut Bytes, timeouts: &[p2p_types::Millis]) {
+    let len = s.steps.len();
+    let at = |rng: &mut Bytes, n: usize| usize::try_from(rng.next_u64() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0);
+    match rng.next_u64() % 6 {
+        0 => {
+            // A random step from random bytes.
+            let mut bytes = vec![s.nodes.saturating_sub(C::MIN_NODES)];
+            C::encode_config(&s.config, &mut bytes);
+            bytes.extend(rng.take(4));
+            if let Some(step) = schedule::decode::<C>(&bytes).steps.into_iter().next() {
+                let i = at(rng, len + 1);
+                s.steps.insert(i, step);
+            }
+        }
+        1 => {
+            let base = timeouts.get(at(rng, timeouts.len())).copied().unwrap_or(1000);
+            let ms = match rng.next_u64() % 3 { 0 => base.saturating_sub(1), 1 => base, _ => base + 1 };
+            let i = at(rng, len + 1);
+            s.steps.insert(i, Step::Advance(ms));
+        }
+        2 if len > 0 => {
+            s.steps.remove(at(rng, len));
+        }
+        3 if len > 0 => {
+            let i = at(rng, len);
+            let step = s.steps[i].clone();
+            s.steps.insert(at(rng, len + 1), step);
+        }
+        4 if len > 1 => {
+            let (i, j) = (at(rng, len), at(rng, len));
+            s.steps.swap(i, j);
+        }
+        _ if len > 0 => {
+            let i = at(rng, len);
+            if let Step::Command { node, .. } = &mut s.steps[i] {
+                *node = u8::try_from(rng.next_u64() % u64::from(s.nodes)).unwrap_or(0);
+            }
+        }
+        _ => {}
+    }
+    s.steps.truncate(schedule::MAX_STEPS);
+}
