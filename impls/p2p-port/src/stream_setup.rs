@@ -28,8 +28,17 @@
 //!   (`Protocol.HandleStream` → `NewStream`) accepts an `Init` and answers `InitAck`; an `Init`
 //!   from a peer whose stream exists is answered `InitAck` again (the stream is there);
 //! - simultaneous open: with one stream per peer id (`6ca07108`) both ends must keep the same
-//!   stream; the port resolves it as libp2p's simultaneous-open tie-break does, deterministically:
-//!   the lower id keeps its outbound stream, the higher id accepts it and drops its own attempt;
+//!   stream, but the upstream code has no explicit rule (which stream each end's
+//!   `handleAddStream` sees first is goroutine timing). The simulation needs a deterministic rule
+//!   both ends agree on, and the port uses the model's: the lower id keeps its outbound stream
+//!   (while its attempt is younger than `connectTimeout`), the higher id accepts it and drops its
+//!   own attempt. This rule is a stand-in, not upstream code. Before the fix (at `957aabef` the
+//!   stream id was still the connection's id, `6ca07108` changed it) the simulation follows the
+//!   incident report: the setup fails on both ends, each answering the other's `Init` with
+//!   `Reset`;
+//! - a setup refused below `HardLoCap` (a `Reset` for an attempt) asks for discovery, as a
+//!   removed stream does (`handleRemoveStream`): before the fix that is the immediate retry of
+//!   both ends that made the storm, after it the cooldowns hold the retry back;
 //! - a setup without an answer fails after `connectTimeout` (60 s), noticed at the next round;
 //! - `timecache`'s lazy sweep is read as "a peer stays in the cache for `coolDownPeriod`";
 //! - a peer with [`UNANSWERED_LIMIT`] `Init`s unanswered is dropped from the found peers
