@@ -13,8 +13,10 @@
 //! and ignores the other `Init`; the higher id accepts
 //! the lower id's `Init` and forgets its own attempt. Any `Init` from a peer already streamed is
 //! re-acknowledged (its `InitAck` may have been lost), and a late `InitAck` completes the stream.
+//! A peer that answered none of our last `UNANSWERED_LIMIT` attempts is forgotten until
+//! discovery reports it again.
 
-use p2p_types::stream_setup::{Command, Config, Msg, Obs, CONNECT_TIMEOUT_MS, ENTRY_BYTES, TICK_MS, TICK_TIMER};
+use p2p_types::stream_setup::{Command, Config, Msg, Obs, CONNECT_TIMEOUT_MS, ENTRY_BYTES, TICK_MS, TICK_TIMER, UNANSWERED_LIMIT};
 use p2p_types::{Fault, Millis, NodeId, Outbox, Resources, TimerId};
 use std::collections::BTreeMap;
 
@@ -29,6 +31,8 @@ struct Peer {
     opening: Option<Millis>,
     /// Time of our last attempt (for the per-peer cooldown).
     last_try: Option<Millis>,
+    /// Our `Init`s since we last heard anything from the peer.
+    silent_tries: u8,
 }
 
 /// A node of the model.
@@ -92,11 +96,17 @@ impl Node {
             if p == me || !st.known || st.stream {
                 continue;
             }
+            if st.silent_tries >= UNANSWERED_LIMIT {
+                // The peer never answers: forget it until discovery reports it again.
+                st.known = false;
+                continue;
+            }
             if st.last_try.is_some_and(|t| now.saturating_sub(t) < cooldown) {
                 continue;
             }
             st.last_try = Some(now);
             st.opening = Some(now);
+            st.silent_tries = st.silent_tries.saturating_add(1);
             tried = tried.saturating_add(1);
             out.send(p, Msg::Init);
         }
@@ -142,6 +152,7 @@ impl p2p_types::Node for Node {
             let st = self.peer(peer);
             st.known = false;
             st.opening = None;
+            st.silent_tries = 0;
             st.stream
         };
         if had_stream {
@@ -155,7 +166,9 @@ impl p2p_types::Node for Node {
             Command::Discover { peers } => {
                 let live: Vec<NodeId> = out.peers().iter().copied().filter(|p| peers.checked_shr(u32::from(*p)).is_some_and(|b| b & 1 == 1)).collect();
                 for p in live {
-                    self.peer(p).known = true;
+                    let st = self.peer(p);
+                    st.known = true;
+                    st.silent_tries = 0;
                 }
                 self.look_for_peers(now, out);
             }
@@ -171,6 +184,7 @@ impl p2p_types::Node for Node {
     }
     fn on_message(&mut self, now: Millis, from: NodeId, msg: &Msg, out: &mut Outbox<Msg>) -> Result<(), Fault> {
         let me = self.id;
+        self.peer(from).silent_tries = 0;
         let st = *self.peer(from);
         match msg {
             Msg::Init => {

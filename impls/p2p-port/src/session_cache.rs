@@ -6,13 +6,13 @@
 //! `e090af3b73ddd7af9b1dd4cf31572fac549711f3`, whose panic is reported as [`Fault::Crash`].
 //!
 //! What is mirrored, line by line (line numbers at `d1b3fbe8`):
-//! - [`UdpNet::on_packet`] — `udp.go:222-265` (`listenToUDPNetworkMessages`): an unknown source
+//! - `UdpNet::on_packet` — `udp.go:222-265` (`listenToUDPNetworkMessages`): an unknown source
 //!   address gets a session (`n.cache.GetOrCreate(pk)`, `:232`) and a connection (`addConn`,
 //!   `:261`); the message is then handled (the discovery protocol answers a ping);
-//! - [`UdpNet::add_conn`] — `udp.go:273-294` (`addConn`), the incident;
-//! - [`UdpNet::send`] — `udp.go:141-153` (`Send`: `GetOrCreate`, then write from the listener);
-//! - [`UdpNet::dial`] — `udp.go:162-173` (`Dial`: `net.DialUDP` on a fresh local port, `GetOrCreate`);
-//! - [`SessionCache`] — `session_cache.go:10-76` (`GetOrCreate`, `expire`).
+//! - `UdpNet::add_conn` — `udp.go:273-294` (`addConn`), the incident;
+//! - `UdpNet::send` — `udp.go:141-153` (`Send`: `GetOrCreate`, then write from the listener);
+//! - `UdpNet::dial` — `udp.go:162-173` (`Dial`: `net.DialUDP` on a fresh local port, `GetOrCreate`);
+//! - `SessionCache` — `session_cache.go:10-76` (`GetOrCreate`, `expire`).
 //!
 //! Go's `range` over a map visits entries in an unspecified (randomised) order. The port fixes
 //! one legal order: in `addConn`, expired connections first (oldest first), then live ones

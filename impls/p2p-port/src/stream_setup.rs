@@ -1,22 +1,22 @@
 //! Port of Harmony's stream manager and discovery
 //! (`p2p/stream/common/streammanager/{streammanager.go,cooldown.go,config.go}`) as it stood after
 //! the cooldown fix: harmony-one/harmony commits `471bd1accc55be1963eb883501350f9e5c0e5915`
-//! ("[p2p] add cooldown mechanism at discover") and `8f24ee77b2c8d824fe6aac34eafe0b7340821958`
+//! ("\[p2p\] add cooldown mechanism at discover") and `8f24ee77b2c8d824fe6aac34eafe0b7340821958`
 //! ("fix the panic at cooldown cache"), with `6ca07108b46a5ba098e3cbfae00e953adc055560` (the
 //! stream id is the remote peer id). With the feature `harmony-simultaneous-init` it is the
 //! code of `957aabef2d42b3415ab3e1be0a814c4366ab54ba` (before `471bd1ac`): no cooldown, and a
 //! simultaneous open fails on both ends, each of which rediscovers at once.
 //!
 //! What is mirrored (line numbers of `streammanager.go` at `8f24ee77`):
-//! - [`StreamManager::loop_disc_task`] — `:126-147`, the `discCh` case: skipped while
+//! - `StreamManager::loop_disc_task` — `:126-147`, the `discCh` case: skipped while
 //!   `coolDown` is set; a round that connects nobody sets it for `coolDownPeriod`
 //!   (`:139-146`). Pre-fix (`957aabef` `:123-134`): every task runs;
-//! - [`StreamManager::loop_tick`] — `:121-124`, the `discTicker` case (`checkInterval`):
+//! - `StreamManager::loop_tick` — `:121-124`, the `discTicker` case (`checkInterval`):
 //!   discovery while below `SoftLoCap`; bootstrap discovery at start (`:117`);
-//! - [`StreamManager::discover_and_setup_stream`] — `:297-322`: every found peer that is not
+//! - `StreamManager::discover_and_setup_stream` — `:297-322`: every found peer that is not
 //!   the host and not in the `coolDownCache` (`cooldown.go:28-34`: `Has` adds an absent peer) gets
 //!   `setupStreamWithPeer` (`:338-353`, an `Init`); returns how many;
-//! - [`StreamManager::handle_add_stream`] / [`StreamManager::handle_remove_stream`] —
+//! - `StreamManager::handle_add_stream` / `StreamManager::handle_remove_stream` —
 //!   `:239-254` / `:256-275`: one stream per peer id ("stream already exist"), and a removal below
 //!   `HardLoCap` asks for discovery (`discCh`).
 //!
@@ -28,15 +28,27 @@
 //!   (`Protocol.HandleStream` → `NewStream`) accepts an `Init` and answers `InitAck`; an `Init`
 //!   from a peer whose stream exists is answered `InitAck` again (the stream is there);
 //! - simultaneous open: with one stream per peer id (`6ca07108`) both ends must keep the same
-//!   stream; the port resolves it as libp2p's simultaneous-open tie-break does, deterministically:
-//!   the lower id keeps its outbound stream, the higher id accepts it and drops its own attempt;
+//!   stream, but the upstream code has no explicit rule (which stream each end's
+//!   `handleAddStream` sees first is goroutine timing). The simulation needs a deterministic rule
+//!   both ends agree on, and the port uses the model's: the lower id keeps its outbound stream
+//!   (while its attempt is younger than `connectTimeout`), the higher id accepts it and drops its
+//!   own attempt. This rule is a stand-in, not upstream code. Before the fix (at `957aabef` the
+//!   stream id was still the connection's id, `6ca07108` changed it) the simulation follows the
+//!   incident report: the setup fails on both ends, each answering the other's `Init` with
+//!   `Reset`;
+//! - a setup refused below `HardLoCap` (a `Reset` for an attempt) asks for discovery, as a
+//!   removed stream does (`handleRemoveStream`): before the fix that is the immediate retry of
+//!   both ends that made the storm, after it the cooldowns hold the retry back;
 //! - a setup without an answer fails after `connectTimeout` (60 s), noticed at the next round;
 //! - `timecache`'s lazy sweep is read as "a peer stays in the cache for `coolDownPeriod`";
+//! - a peer with [`UNANSWERED_LIMIT`] `Init`s unanswered is dropped from the found peers
+//!   until a `Discover` reports it again (the simulated network never loses a message it was
+//!   not told to, so endless once-a-cooldown retries of a silent peer would pile up in it);
 //! - the check ticker runs only while the node wants a stream (below `SoftLoCap` with a known
 //!   peer without a stream): a tick then does what upstream's does, and an idle network goes
 //!   quiet. Ticks stay on the `checkInterval` grid from the node's start.
 
-use p2p_types::stream_setup::{Command, Config, Msg, Obs, CONNECT_TIMEOUT_MS, ENTRY_BYTES, TICK_MS, TICK_TIMER};
+use p2p_types::stream_setup::{Command, Config, Msg, Obs, CONNECT_TIMEOUT_MS, ENTRY_BYTES, TICK_MS, TICK_TIMER, UNANSWERED_LIMIT};
 use p2p_types::{Fault, Millis, NodeId, Outbox, Resources, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,7 +75,7 @@ impl CoolDownCache {
     }
 }
 
-/// `streamManager` (`streammanager.go:36-61`).
+/// `streamManager` (`streammanager.go:33-60`).
 #[derive(Debug)]
 struct StreamManager {
     host: NodeId,
@@ -85,6 +97,8 @@ struct StreamManager {
     tick_armed: bool,
     /// `setupStreamWithPeer` calls.
     attempts: u32,
+    /// `Init`s sent to a peer since the last message heard from it.
+    unanswered: BTreeMap<NodeId, u8>,
     /// Number of other nodes (bounds every table).
     peers: usize,
 }
@@ -106,6 +120,8 @@ impl StreamManager {
     /// `setupStreamWithPeer` (`:338-353`): `host.NewStream`, here an `Init`.
     fn setup_stream_with_peer(&mut self, now: Millis, pid: NodeId, out: &mut Outbox<Msg>) {
         self.attempts = self.attempts.saturating_add(1);
+        let silent = self.unanswered.entry(pid).or_default();
+        *silent = silent.saturating_add(1);
         self.setting_up.insert(pid, now);
         out.send(pid, Msg::Init);
     }
@@ -116,7 +132,15 @@ impl StreamManager {
         self.setting_up.retain(|_, t| now.saturating_sub(*t) < CONNECT_TIMEOUT_MS);
         let mut connecting = 0usize;
         for peer in self.discover() {
-            if peer == self.host || (!PRE_FIX && self.cool_down_cache.has(now, peer)) {
+            if peer == self.host {
+                continue;
+            }
+            if self.unanswered.get(&peer).is_some_and(|n| *n >= UNANSWERED_LIMIT) {
+                // Unreachable: given up until discovery reports it again.
+                self.found.remove(&peer);
+                continue;
+            }
+            if !PRE_FIX && self.cool_down_cache.has(now, peer) {
                 continue;
             }
             connecting = connecting.saturating_add(1);
@@ -237,6 +261,7 @@ impl Node {
                 started: 0,
                 tick_armed: false,
                 attempts: 0,
+                unanswered: BTreeMap::new(),
                 peers: usize::from(nodes.saturating_sub(1)),
             },
         }
@@ -260,6 +285,7 @@ impl p2p_types::Node for Node {
     fn on_peer_left(&mut self, now: Millis, peer: NodeId, out: &mut Outbox<Msg>) -> Result<(), Fault> {
         self.sm.found.remove(&peer);
         self.sm.setting_up.remove(&peer);
+        self.sm.unanswered.remove(&peer);
         // The connection closed: the stream is removed (`RemoveStream`).
         self.sm.handle_remove_stream(now, peer, out);
         self.sm.arm_tick(now, out);
@@ -272,6 +298,7 @@ impl p2p_types::Node for Node {
                 for p in live {
                     if 1u8.checked_shl(u32::from(p)).is_some_and(|bit| peers & bit != 0) {
                         self.sm.found.insert(p);
+                        self.sm.unanswered.remove(&p);
                     }
                 }
                 self.sm.loop_disc_task(now, out);
@@ -287,6 +314,7 @@ impl p2p_types::Node for Node {
         Ok(())
     }
     fn on_message(&mut self, now: Millis, from: NodeId, msg: &Msg, out: &mut Outbox<Msg>) -> Result<(), Fault> {
+        self.sm.unanswered.remove(&from);
         match msg {
             Msg::Init => self.sm.on_init(now, from, out),
             Msg::InitAck => self.sm.on_init_ack(from),

@@ -2,7 +2,7 @@
 //! discovery (the stream-setup storm, fixed with a cooldown).
 //!
 //! Upstream (harmony-one/harmony): `p2p/stream/common/streammanager/streammanager.go`. The fix is
-//! commit `471bd1accc55be1963eb883501350f9e5c0e5915` ("[p2p] add cooldown mechanism at discover",
+//! commit `471bd1accc55be1963eb883501350f9e5c0e5915` ("\[p2p\] add cooldown mechanism at discover",
 //! 2022-02-07, shipped with PR #4049 "Enable downloader") with `8f24ee77b2c8d824fe6aac34eafe0b7340821958`
 //! ("fix the panic at cooldown cache": `Has` adds a peer only when absent) and
 //! `6ca07108b46a5ba098e3cbfae00e953adc055560` (a stream's id is its remote peer id, so a node
@@ -14,7 +14,9 @@
 //! node also rediscovers on its check tick every [`TICK_MS`] and when a stream is removed or a
 //! setup fails below `lo`) sends [`Msg::Init`] to the peers it knows without a stream; the peer
 //! answers [`Msg::InitAck`] and both hold the stream; [`Msg::Reset`] tears a stream (or a setup)
-//! down. `HiCap` is not modelled (never reached with at most 8 nodes).
+//! down. `HiCap` is not modelled (never reached with at most 8 nodes). A peer that left
+//! [`UNANSWERED_LIMIT`] `Init`s in a row unanswered (no message at all from it since) is given up
+//! until a `Discover` reports it again.
 //!
 //! Two peers that find each other at once both send `Init`. After the fix the simultaneous open
 //! resolves (the lower id keeps its outbound stream; the higher id accepts it) and every retry
@@ -22,13 +24,18 @@
 //! fails on both ends (each answers the other's `Init` with `Reset`) and both rediscover at once:
 //! a storm of `Init`/`Reset` at one instant of virtual time.
 
-use crate::schedule::{Component, Reader, Schedule, Step};
+use crate::schedule::{Component, Reader, Schedule, Step, MAX_STEPS};
 use crate::{sim, Millis, NodeId, Properties};
 
-/// `checkInterval` (`streammanager/config.go`): the discovery check tick.
+/// `checkInterval` (`streammanager/config.go:8` at `8f24ee77`): the discovery check tick.
 pub const TICK_MS: Millis = 30_000;
-/// `connectTimeout` (`streammanager/config.go`): a setup without an answer fails after this.
+/// `connectTimeout` (`streammanager/config.go:12` at `8f24ee77`): a setup without an answer
+/// fails after this.
 pub const CONNECT_TIMEOUT_MS: Millis = 60_000;
+/// Unanswered `Init`s after which a node gives a peer up until discovery reports it again: the
+/// simulated network keeps undelivered messages for ever, so a node that retried an unreachable
+/// peer once per cooldown without end would fill it (see `p2p_port::stream_setup`).
+pub const UNANSWERED_LIMIT: u8 = 3;
 /// The node-local timer of the check tick.
 pub const TICK_TIMER: crate::TimerId = 0;
 /// Wire bytes retained per table entry, for [`crate::Resources::retained_bytes`].
@@ -39,7 +46,7 @@ pub const ENTRY_BYTES: usize = 16;
 pub struct Config {
     /// Low stream threshold `1..=3` (`HardLoCap` = `SoftLoCap`); byte `b` gives `1 + b % 3`.
     pub lo: u8,
-    /// Cooldown in ms (`coolDownPeriod`, upstream 1 min), `10..=60` s; byte `b` gives
+    /// Cooldown in ms (`coolDownPeriod`, `streammanager/cooldown.go:13`, upstream 1 min), `10..=60` s; byte `b` gives
     /// `10_000 * (1 + b % 6)`.
     pub cooldown_ms: Millis,
 }
@@ -138,16 +145,23 @@ pub fn attempt_bound(nodes: u8, config: &Config, elapsed: Millis) -> u64 {
 
 impl Properties for StreamSetup {
     type Obs = Obs;
-    /// One event makes at most every node run one discovery round (a leave removes a stream
-    /// everywhere): `(nodes - 1)` `Init` each and one answer per `Init`, so `2 * nodes²`.
+    /// Per external event (the oracle allows `bound × events` messages in all): a `Discover`
+    /// makes the node try each of at most `nodes - 1` peers up to [`UNANSWERED_LIMIT`] times
+    /// before an answer, and each `Init` gets at most one `InitAck`; a leave or a closed stream
+    /// makes every node rediscover once. Every message the network duplicates (a schedule step,
+    /// not an external event) can be answered once, so the bound adds [`MAX_STEPS`]: a storm
+    /// that grows with time still crosses it, a schedule full of duplicates does not.
     fn amplification_bound(nodes: u8, _config: &Config) -> u64 {
         let n = u64::from(nodes);
-        2u64.saturating_mul(n).saturating_mul(n)
+        let per_event = 2u64.saturating_mul(u64::from(UNANSWERED_LIMIT)).saturating_mul(n).saturating_mul(n);
+        per_event.saturating_add(u64::try_from(MAX_STEPS).unwrap_or(u64::MAX))
     }
     /// Enough virtual time for the slowest recovery (a lost setup times out after
-    /// [`CONNECT_TIMEOUT_MS`], the cooldown passes, the next tick retries): 5 minutes.
+    /// [`CONNECT_TIMEOUT_MS`], the cooldown passes, the next tick retries): 5 minutes; and
+    /// enough deliveries for everything a schedule can leave in flight (at most [`MAX_STEPS`]
+    /// messages and duplicates, each answered and each answer possibly starting a round).
     fn drain_budget(nodes: u8, _config: &Config) -> (usize, Millis) {
-        (512usize.saturating_mul(usize::from(nodes)), 300_000)
+        (4usize.saturating_mul(MAX_STEPS).saturating_mul(usize::from(nodes)), 300_000)
     }
     /// Streams name live peers other than the node itself.
     fn check_converged(_config: &Config, obs: &[Option<Obs>]) -> Result<(), String> {
@@ -273,13 +287,16 @@ fn seed_lost_init() -> Schedule<StreamSetup> {
     Schedule { nodes: 2, config: Config { lo: 1, cooldown_ms: 10_000 }, steps }
 }
 
-/// The Harmony regression (`streammanager.go` before `471bd1ac`): two nodes, low threshold 1,
-/// cooldown 60 s. Past the bootstrap cooldown both learn the other from the DHT at the same
-/// moment and both send `Init` before either arrives. With `harmony-simultaneous-init` each
-/// answers the other's `Init` with `Reset` and rediscovers at once, so every delivery sends
-/// again: the drain never goes quiet (the in-flight bound stops it) and the setup attempts at one
-/// instant exceed one per cooldown. In the fixed build node 1 accepts node 0's stream, node 0
-/// ignores node 1's `Init`, and both hold one stream.
+/// The Harmony regression (`streammanager.go` at `957aabef`, before the cooldown of `471bd1ac`):
+/// two nodes, low threshold 1, cooldown 60 s. Past the bootstrap cooldown both learn the other
+/// from the DHT at the same moment and both send `Init` before either arrives. With
+/// `harmony-simultaneous-init` each answers the other's `Init` with `Reset` and rediscovers at
+/// once, so every delivery sends again, all at one instant of virtual time (61 s): the drain
+/// never goes quiet, the messages exceed [`StreamSetup`]'s amplification bound (6,643 messages
+/// for 2 external events in the drain budget, bound 536 per event) and the setup attempts exceed
+/// one per peer per cooldown (1,596 and 2,510 against a bound of 2); left alone the storm fills
+/// the simulated network (4,097 in flight). In the fixed build node 1 accepts node 0's stream,
+/// node 0 ignores node 1's `Init`, and both hold one stream after 3 messages and 1 attempt each.
 pub fn incident() -> Schedule<StreamSetup> {
     let mut steps = vec![Step::Advance(AFTER_BOOT), discover(0, &[1]), discover(1, &[0])];
     steps.extend(deliver(8));

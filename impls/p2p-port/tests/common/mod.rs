@@ -48,6 +48,9 @@ pub struct Outcome {
     pub port_sent: u64,
     /// Messages the model sent in the whole schedule.
     pub model_sent: u64,
+    /// The first step after which the port had sent more than `amplification_bound × external
+    /// events` (the differential runner's amplification oracle), if any.
+    pub amplification: Option<String>,
 }
 
 /// Runs `s` through port and model in lockstep (both run to the end of the schedule even after
@@ -66,6 +69,9 @@ where
         let ra = a.step(step);
         let rb = b.step(step);
         compare(&mut out, Some(i), &a, &b, &ra, &rb);
+        if out.amplification.is_none() {
+            out.amplification = amplification::<C>(s, a.stats()).map(|e| format!("step {i}: {e}"));
+        }
     }
     out.port_sent = a.stats().sent;
     out.model_sent = b.stats().sent;
@@ -90,6 +96,14 @@ fn compare<N: Node>(out: &mut Outcome, step: Option<usize>, a: &Sim<N>, b: &Sim<
     if let Some(what) = what {
         out.divergence = Some(Divergence { step, what });
     }
+}
+
+/// The differential runner's amplification oracle: messages sent so far within
+/// `amplification_bound × max(external events, 1)`.
+pub fn amplification<C: Properties>(s: &Schedule<C>, stats: &p2p_types::sim::Stats) -> Option<String> {
+    let bound = C::amplification_bound(s.nodes, &s.config);
+    let events = stats.external_events.max(1);
+    (stats.sent > bound.saturating_mul(events)).then(|| format!("{} messages for {events} external events, bound {bound} per event", stats.sent))
 }
 
 /// A deterministic byte generator (xorshift64*), so the random schedules are the same on
@@ -148,6 +162,34 @@ pub fn raw_schedule<C: Properties>(rng: &mut Bytes, max_len: usize) -> Schedule<
     schedule::decode::<C>(&rng.take(len))
 }
 
+/// An adversarial schedule: few commands, then mostly duplicates, drops and long time jumps
+/// (up to the full 65,535 ms, or just past the tick, the connect timeout and the cooldowns),
+/// the inputs that make a protocol resend without an external event.
+pub fn stress_schedule<C: Properties>(rng: &mut Bytes, max_len: usize) -> Schedule<C> {
+    let len = usize::try_from(rng.next_u64() % u64::try_from(max_len).unwrap_or(1)).unwrap_or(0);
+    let mut data = rng.take(3);
+    // A few commands first.
+    for _ in 0..(rng.next_u64() % 6) {
+        data.push(0);
+        data.extend(rng.take(3));
+    }
+    while data.len() < len {
+        let r = rng.next_u64();
+        // 1 deliver, 2 drop, 3 duplicate x3, 5 advance x4, 0 command (rare).
+        let op = [1u8, 1, 2, 3, 3, 3, 5, 5, 5, 5, 0][usize::try_from(r % 11).unwrap_or(0)];
+        data.push(op);
+        match op {
+            5 => {
+                let ms: u16 = [65_535u16, 60_001, 30_001, 10_001, 20_001][usize::try_from((r >> 8) % 5).unwrap_or(0)];
+                data.extend(ms.to_le_bytes());
+            }
+            0 => data.extend(rng.take(3)),
+            _ => data.extend(rng.take(1)),
+        }
+    }
+    schedule::decode::<C>(&data)
+}
+
 /// Applies the post-schedule drain to both sims and checks the oracles of `C` on the port's
 /// sim; returns a one-line verdict on failure.
 pub fn drain_and_check<C, N>(s: &Schedule<C>, sim: &mut Sim<N>) -> Result<(), String>
@@ -162,6 +204,9 @@ where
     }
     if let Some(stop) = sim.stopped() {
         return Err(format!("stopped: {stop:?}"));
+    }
+    if let Some(e) = amplification(s, sim.stats()) {
+        return Err(format!("amplification after the drain: {e}"));
     }
     if !quiet {
         return Err(format!("not quiet after the drain ({} in flight, {} timers)", sim.in_flight().len(), sim.pending_timers()));
@@ -186,4 +231,50 @@ pub fn show<C: Properties>(s: &Schedule<C>) -> String {
         other => format!("{other:?}"),
     }).collect();
     format!("nodes {} config {:?} steps [{}]", s.nodes, s.config, steps.join(", "))
+}
+
+/// One random schedule mutation of the kinds the fuzzer's schedule mutator makes: insert a
+/// random step (a command, a delivery, a time jump to one of `timeouts` ± 1), delete a step,
+/// duplicate a step, swap two steps, or re-target a command to another node.
+pub fn mutate<C: Properties>(s: &mut Schedule<C>, rng: &mut Bytes, timeouts: &[p2p_types::Millis]) {
+    let len = s.steps.len();
+    let at = |rng: &mut Bytes, n: usize| usize::try_from(rng.next_u64() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0);
+    match rng.next_u64() % 6 {
+        0 => {
+            // A random step from random bytes.
+            let mut bytes = vec![s.nodes.saturating_sub(C::MIN_NODES)];
+            C::encode_config(&s.config, &mut bytes);
+            bytes.extend(rng.take(4));
+            if let Some(step) = schedule::decode::<C>(&bytes).steps.into_iter().next() {
+                let i = at(rng, len + 1);
+                s.steps.insert(i, step);
+            }
+        }
+        1 => {
+            let base = timeouts.get(at(rng, timeouts.len())).copied().unwrap_or(1000);
+            let ms = match rng.next_u64() % 3 { 0 => base.saturating_sub(1), 1 => base, _ => base + 1 };
+            let i = at(rng, len + 1);
+            s.steps.insert(i, Step::Advance(ms));
+        }
+        2 if len > 0 => {
+            s.steps.remove(at(rng, len));
+        }
+        3 if len > 0 => {
+            let i = at(rng, len);
+            let step = s.steps[i].clone();
+            s.steps.insert(at(rng, len + 1), step);
+        }
+        4 if len > 1 => {
+            let (i, j) = (at(rng, len), at(rng, len));
+            s.steps.swap(i, j);
+        }
+        _ if len > 0 => {
+            let i = at(rng, len);
+            if let Step::Command { node, .. } = &mut s.steps[i] {
+                *node = u8::try_from(rng.next_u64() % u64::from(s.nodes)).unwrap_or(0);
+            }
+        }
+        _ => {}
+    }
+    s.steps.truncate(schedule::MAX_STEPS);
 }
