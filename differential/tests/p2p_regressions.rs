@@ -115,3 +115,39 @@ fn regressions_replay_identically_in_fresh_processes() {
         }
     }
 }
+
+/// A bug build's regression through the session writes a finding like every target's: its
+/// input, the signature, one verdict per implementation whose message carries that network's
+/// counters (and the oracle's detail for the one it names), and `diverge replay` of the finding
+/// directory reproduces it.
+#[test]
+fn findings_carry_the_networks_counters_and_replay() {
+    use diverge::findings::FindingStore;
+    use diverge::runner::RunnerConfig;
+    use diverge::session::{default_pool_dir, Session};
+    use diverge_types::Preset;
+    let session = Session::new(Preset::Minimal, &default_pool_dir(Preset::Minimal), RunnerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = FindingStore { root: dir.path().to_path_buf() };
+    for bug in p2p_bugs().into_iter().filter(|b| b.enabled()) {
+        let r = &bug.regressions[0];
+        let data = std::fs::read(corpora().join("regressions").join(r.file)).unwrap();
+        let (outcome, written) = session.run_and_record(bug.target, &data, &store, "test").unwrap();
+        assert_eq!(outcome.signature(), Some(r.signature), "{}", bug.name);
+        let (path, new) = written.unwrap();
+        assert!(new);
+        let (finding, input, _) = diverge::findings::load(&path).unwrap();
+        assert_eq!(input, data);
+        assert_eq!(finding.signature, r.signature);
+        assert_eq!(finding.verdicts.len(), 2);
+        for v in &finding.verdicts {
+            let m = v.message.as_deref().unwrap_or_default();
+            assert!(m.contains("sent ") && m.contains("per node [") && m.contains("external events") && m.contains("virtual time"), "{}: {m}", v.implementation);
+        }
+        let oracle = r.signature.rsplit(": ").next().unwrap();
+        assert!(finding.verdicts.iter().any(|v| v.implementation == "port" && v.kind == oracle), "{:?}", finding.verdicts);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_diverge")).args(["replay", path.to_str().unwrap(), "--json"]).output().unwrap();
+        let replayed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(replayed["divergence"]["signature"], r.signature);
+    }
+}
