@@ -226,4 +226,23 @@ mod tests {
         // Some moves insert a jump, most of those from the list, 3 of its ~40 entries here.
         assert!(hits > 3, "{hits}");
     }
+
+    /// The fuzz loop's mutator treats the network targets as schedules most of the time (the
+    /// mutant is a canonical encoding) and falls back to byte havoc sometimes.
+    #[test]
+    fn the_loops_mutator_uses_schedule_moves_for_network_targets() {
+        use crate::fuzz::mutate::{Havoc, Mutator};
+        use crate::target::Target;
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let seeds: Vec<Vec<u8>> = crate::p2p::P2pTarget::SessionCache.seeds().into_iter().map(|(_, b)| b).collect();
+        let (mut canonical, mut total) = (0usize, 0usize);
+        for i in 0..1_000usize {
+            let mut data = seeds[i % seeds.len()].clone();
+            Havoc.mutate(Target::P2pSessionCache, &mut data, &seeds, &mut rng, 4096);
+            let s = schedule::decode::<p2p_types::session_cache::SessionCache>(&data);
+            canonical += usize::from(schedule::encode(&s) == data);
+            total += 1;
+        }
+        assert!(canonical * 100 > total * 70 && canonical < total, "{canonical} of {total} canonical");
+    }
 }
