@@ -2,7 +2,8 @@
 # Determinism across engines (architecture.md §1.3): the same input bytes give the same verdicts,
 # state and post-state roots under every engine's binary and under `diverge replay`.
 #
-#   ci/engine-replay.sh [TARGET ...]        (default: attestation block dkg_sequence)
+#   ci/engine-replay.sh [TARGET ...]        (default: attestation block dkg_sequence; the network
+#                                           targets: ci/engine-replay.sh p2p_announce p2p_session_cache p2p_stream_setup)
 #
 # For each target, every shipped seed and regression input is run through
 #   - the libFuzzer binary (cargo fuzz, stable, -s none), files as arguments;

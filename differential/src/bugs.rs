@@ -3,7 +3,7 @@
 //! (which bug builds to test), `ci/bug-smoke.sh` (a bug's target and expected signature), the
 //! bug-build tests (`tests/bug_regressions.rs`, `tests/dkg_regressions.rs`, `tests/panic_hooks.rs`),
 //! and `tests/registry.rs`, which fails when a Cargo feature (differential, impls/fast,
-//! impls/dkg-drand, targets), a regression file or a script disagrees with it ([`check_features`],
+//! impls/dkg-drand, impls/p2p-port, targets), a regression file or a script disagrees with it ([`check_features`],
 //! [`check_regression_files`], [`check_script`]).
 //!
 //! Adding a bug: gate its lines behind a new feature of the implementation crate, forward it from
@@ -68,11 +68,13 @@ fn target_name<S: serde::Serializer>(t: &Target, s: S) -> Result<S::Ok, S::Error
 pub const FAST: &str = "diverge-fast";
 /// The implementation crate of the drand DKG bugs.
 pub const DRAND: &str = "dkg-drand";
+/// The implementation crate of the network incidents (issue 15).
+pub const P2P: &str = "p2p-port";
 
 macro_rules! bugs {
     ($($feature:tt => $bug:expr;)*) => {
         /// Every re-injected bug, phase0 (bugs.md A, in diverge-fast) first, then drand DKG
-        /// (bugs.md B, in dkg-drand).
+        /// (bugs.md B, in dkg-drand), then the network incidents (issue 15, in p2p-port).
         pub const BUGS: &[Bug] = &[$($bug,)*];
 
         /// The bug features compiled into this build of `diverge` (implied ones included).
@@ -150,6 +152,24 @@ bugs! {
         summary: "the hex signature was sliced [0:8] before its length was checked: panic on a short signature",
         regressions: &[r("dkg_packet/2b3b9b31-short-signature.bin", "dkg_packet: drand-vs-spec: Crash/PacketSignatureTooShort")],
     };
+    "near-announce-exact-match" => Bug {
+        name: "near-announce-exact-match", feature: "near-announce-exact-match", implies: &[], krate: P2P, target: Target::P2pAnnounce,
+        upstream: "nearcore PR 1688 (Stake Wars, November 2019)",
+        summary: "announcements checked against the routing table by exact match: two epochs' announcements overwrite each other and every overwrite is rebroadcast (message storm)",
+        regressions: &[r("p2p_announce/near-announce-exact-match.bin", "p2p_announce: port: amplification")],
+    };
+    "spacemesh-session-cache-evict" => Bug {
+        name: "spacemesh-session-cache-evict", feature: "spacemesh-session-cache-evict", implies: &[], krate: P2P, target: Target::P2pSessionCache,
+        upstream: "go-spacemesh, Tweedledee testnet (netid 116)",
+        summary: "a new incoming session while the session cache is full, with an old session to replace, panics on eviction",
+        regressions: &[r("p2p_session_cache/spacemesh-session-cache-evict.bin", "p2p_session_cache: port: crash")],
+    };
+    "harmony-simultaneous-init" => Bug {
+        name: "harmony-simultaneous-init", feature: "harmony-simultaneous-init", implies: &[], krate: P2P, target: Target::P2pStreamSetup,
+        upstream: "harmony stream sync, October 2021 (cooldown in discovery and the stream manager)",
+        summary: "below the low stream threshold discovery runs at once; two peers that find each other both send INIT, both setups fail, both retry (setup storm)",
+        regressions: &[r("p2p_stream_setup/harmony-simultaneous-init.bin", "p2p_stream_setup: port: amplification")],
+    };
 }
 
 /// Bug features that cannot be compiled into one build together, as groups: a clippy pass over
@@ -184,7 +204,7 @@ pub fn targets() -> Vec<TargetEntry> {
 
 /// The features a crate is expected to declare for the bugs, with their forwarding lists.
 ///
-/// - the implementation crate `krate` (`diverge-fast`, `dkg-drand`): each of its bugs' features,
+/// - the implementation crate `krate` (`diverge-fast`, `dkg-drand`, `p2p-port`): each of its bugs' features,
 ///   turning on the features it implies;
 /// - `diverge`: every bug feature, forwarding `<crate>/<feature>` and the implied features;
 /// - `diverge-targets`: every bug feature, forwarding `diverge/<feature>`.
@@ -327,15 +347,16 @@ pub fn parse_features(manifest: &str) -> Result<BTreeMap<String, Vec<String>>, S
     Ok(out)
 }
 
-/// Every problem between the registry and the repository at `root`: the four manifests, the
+/// Every problem between the registry and the repository at `root`: the five manifests, the
 /// regression files, `scripts/test.sh` and `ci/bug-smoke.sh` (whose default bug must be
 /// registered).
 pub fn check_repository(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
-    let manifests: [(&str, &str, &[&str]); 4] = [
+    let manifests: [(&str, &str, &[&str]); 5] = [
         ("diverge", "differential/Cargo.toml", OTHER_DIVERGE_FEATURES),
         (FAST, "impls/fast/Cargo.toml", &[]),
         (DRAND, "impls/dkg-drand/Cargo.toml", &["default"]),
+        (P2P, "impls/p2p-port/Cargo.toml", &["default"]),
         ("diverge-targets", "targets/Cargo.toml", &["default", "libfuzzer", "afl", "honggfuzz"]),
     ];
     for (krate, path, other) in manifests {

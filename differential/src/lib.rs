@@ -15,6 +15,7 @@ pub mod replay;
 pub mod fuzz;
 pub mod harness;
 pub mod dkg;
+pub mod p2p;
 pub mod ssz_types;
 pub mod panics;
 pub mod bugs;

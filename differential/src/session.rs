@@ -18,7 +18,7 @@ pub fn default_pool_dir(preset: Preset) -> PathBuf {
 pub fn default_corpus_dir(preset: Preset, target: Target) -> PathBuf {
     let root = crate::vectors::repository_root().join("corpora");
     match preset {
-        _ if target.is_dkg() || target == Target::SszDecode => root.join(target.name()),
+        _ if !target.uses_pool() => root.join(target.name()),
         Preset::Minimal => root.join(target.name()),
         Preset::Mainnet => root.join("mainnet").join(target.name()),
     }
@@ -162,7 +162,9 @@ impl Session {
 
     /// Runs one input; nothing is written. Verdicts carry post-state roots.
     pub fn run(&self, target: Target, data: &[u8]) -> Outcome {
-        let result = if target.is_dkg() {
+        let result = if let Some(p2p) = target.p2p() {
+            self.run_p2p(target, p2p, data, None)
+        } else if target.is_dkg() {
             self.run_dkg(target, data, None)
         } else if target == Target::SszDecode {
             self.run_ssz_decode(data, None)
@@ -181,6 +183,9 @@ impl Session {
     /// # Errors
     /// Writing the finding failed.
     pub fn run_and_record(&self, target: Target, data: &[u8], store: &FindingStore, engine: &str) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        if let Some(p2p) = target.p2p() {
+            return self.run_p2p(target, p2p, data, Some((store, engine)));
+        }
         if target.is_dkg() {
             return self.run_dkg(target, data, Some((store, engine)));
         }
@@ -230,6 +235,55 @@ impl Session {
                     engine,
                     batch_seed: None,
                 };
+                Some(store.record_verdicts(&ctx, self.preset.name(), data, verdicts.clone(), &divergence)?)
+            }
+            None => None,
+        };
+        Ok((Outcome::Diverged { divergence, verdicts, state }, written))
+    }
+
+    /// The network targets: both implementations through [`crate::p2p`], mapped onto the same
+    /// outcomes and findings as the others. The "state" is the schedule's node count; each
+    /// verdict's message carries its network's counters (messages sent, per node, external
+    /// events, timer firings, virtual time); the divergence's `diff` says where and what.
+    fn run_p2p(&self, target: Target, p2p: crate::p2p::P2pTarget, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
+        let report = p2p.run(data);
+        let state = crate::p2p::recorded_state_of(&report);
+        let verdict = |s: &crate::p2p::ImplStats, kind: &str, detail: Option<&str>| RecordedVerdict {
+            implementation: s.implementation.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: kind.to_string(),
+            reason: None,
+            message: Some(match detail {
+                Some(d) => format!("{d}; {}", s.line()),
+                None => s.line(),
+            }),
+            post_root: None,
+        };
+        let Some(finding) = &report.finding else {
+            let verdicts = report.stats.iter().map(|s| verdict(s, "ok", None)).collect();
+            return Ok((Outcome::Agreed { verdicts, state }, None));
+        };
+        let verdicts: Vec<RecordedVerdict> = report
+            .stats
+            .iter()
+            .map(|s| match &finding.implementation {
+                Some(name) if *name == s.implementation => verdict(s, &finding.oracle, Some(&finding.detail)),
+                Some(_) => verdict(s, "ok", None),
+                None => verdict(s, "diverged", None),
+            })
+            .collect();
+        let divergence = Divergence {
+            signature: finding.signature.clone(),
+            majority: Vec::new(),
+            groups: report.stats.iter().map(|s| vec![s.implementation.clone()]).collect(),
+            diff: Some(crate::diff::FieldDiff { path: finding.at.to_string(), left: finding.detail.clone(), right: String::new() }),
+            diffs: Vec::new(),
+            known: None,
+        };
+        let written = match record {
+            Some((store, engine)) => {
+                let ctx = Context { target, bls: self.config.bls, strictness: target.strictness(), pool_dir: Path::new("-"), state: state.clone(), engine, batch_seed: None };
                 Some(store.record_verdicts(&ctx, self.preset.name(), data, verdicts.clone(), &divergence)?)
             }
             None => None,
@@ -305,10 +359,10 @@ impl Session {
 
     /// Executes the decodable `inputs` `rounds` times through one implementation alone (clone of
     /// the prepared state, apply, export; no decoding, no comparison): the baseline of `diverge
-    /// bench`'s overhead ratio. `None` for an unknown implementation, for the DKG targets and for
-    /// `ssz_decode` (no implementation runs: the shared decoders are the subject).
+    /// bench`'s overhead ratio. `None` for an unknown implementation, for the DKG and network targets
+    /// and for `ssz_decode` (no implementation runs: the shared decoders are the subject).
     pub fn time_alone(&self, target: Target, inputs: &[Vec<u8>], implementation: &str, rounds: usize) -> Option<(u64, std::time::Duration)> {
-        if target.is_dkg() || target == Target::SszDecode {
+        if !target.uses_pool() {
             return None;
         }
         self.inner.time_alone(target, inputs, implementation, rounds)

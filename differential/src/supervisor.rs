@@ -440,6 +440,9 @@ impl Death {
 /// targets read the manifest (`selector % len`), the DKG targets their node-state pool byte,
 /// `ssz_decode` its type byte.
 pub fn recorded_state(target: Target, pool_dir: &Path, data: &[u8]) -> RecordedState {
+    if let Some(p2p) = target.p2p() {
+        return crate::p2p::recorded_state(p2p, data);
+    }
     if target.is_dkg() {
         let pool = if target == Target::DkgPacket {
             dkg_types::input::decode_packet_case(data).pool
@@ -497,7 +500,7 @@ impl DeathRecorder {
     /// I/O failures.
     pub fn record(&self, death: &Death) -> std::io::Result<(PathBuf, bool)> {
         let state = self.state(death);
-        let pool_dir = if death.target.is_dkg() || death.target == Target::SszDecode { Path::new("-") } else { self.pool_dir.as_path() };
+        let pool_dir = if !death.target.uses_pool() { Path::new("-") } else { self.pool_dir.as_path() };
         let ctx = Context {
             target: death.target,
             bls: self.bls,

@@ -8,7 +8,7 @@
 //!   [`EpochStep::ALL`].
 //!
 //! - `ssz_decode`: `[type: u8][SSZ bytes]`, see [`crate::ssz_types::ssz_decode`]; the DKG targets:
-//!   `dkg_types::input`.
+//!   `dkg_types::input`; the network targets (`p2p_*`): a schedule, `p2p_types::schedule`.
 //!
 //! The selector picks a state of the pool modulo its size, so the same bytes select the same state
 //! on any machine with the same pool version.
@@ -55,12 +55,32 @@ targets! {
     DkgPacket => "dkg_packet", Reason;
     DkgSequence => "dkg_sequence", Reason;
     SszDecode => "ssz_decode", Reason;
+    P2pAnnounce => "p2p_announce", Outcome;
+    P2pSessionCache => "p2p_session_cache", Outcome;
+    P2pStreamSetup => "p2p_stream_setup", Outcome;
 }
 
 impl Target {
     /// Whether this is a drand DKG target (preset-independent; run by [`crate::dkg`]).
     pub fn is_dkg(self) -> bool {
         matches!(self, Target::DkgPacket | Target::DkgSequence)
+    }
+
+    /// Whether this is a network-incident target (a schedule over a simulated network; run by
+    /// [`crate::p2p`], no state pool, no preset).
+    pub fn is_p2p(self) -> bool {
+        matches!(self, Target::P2pAnnounce | Target::P2pSessionCache | Target::P2pStreamSetup)
+    }
+
+    /// Whether inputs of this target select a state of the phase0 pool (all but the DKG, network
+    /// and `ssz_decode` targets).
+    pub fn uses_pool(self) -> bool {
+        !(self.is_dkg() || self.is_p2p() || self == Target::SszDecode)
+    }
+
+    /// The network target's runner, for a network target.
+    pub fn p2p(self) -> Option<crate::p2p::P2pTarget> {
+        crate::p2p::P2pTarget::from_name(self.name())
     }
 
     /// Parses a target name.
@@ -133,7 +153,9 @@ pub fn decode<E: EthSpec>(target: Target, data: &[u8]) -> Result<Decoded<E>, Dec
             [step, ..] => Operation::Epoch(*EpochStep::ALL.get(usize::from(*step)).ok_or(DecodeError::EpochStep(*step))?),
             [] => return Err(DecodeError::TooShort(data.len())),
         },
-        Target::DkgPacket | Target::DkgSequence | Target::SszDecode => return Err(DecodeError::NotPhase0(target.name())),
+        Target::DkgPacket | Target::DkgSequence | Target::SszDecode | Target::P2pAnnounce | Target::P2pSessionCache | Target::P2pStreamSetup => {
+            return Err(DecodeError::NotPhase0(target.name()))
+        }
     };
     Ok(Decoded { selector: sel, operation })
 }

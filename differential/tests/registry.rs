@@ -27,7 +27,9 @@ fn registry_is_well_formed() {
         assert!(b.implies.iter().all(|f| BUGS.iter().any(|o| o.feature == *f)), "{}: implies an unregistered feature", b.name);
         for r in b.regressions {
             assert!(r.file.starts_with(&format!("{}/", r.signature.split(':').next().unwrap_or_default())), "{}: {} is not under its signature's target", b.name, r.file);
-            assert!(!r.signature.chars().any(|c| c.is_ascii_digit()), "{}: signatures carry no digits", b.name);
+            // (Target names may carry digits: p2p_announce.)
+            let after_target = r.signature.split_once(": ").map_or(r.signature, |(_, rest)| rest);
+            assert!(!after_target.chars().any(|c| c.is_ascii_digit()), "{}: signatures carry no digits", b.name);
         }
         assert!(b.signature().starts_with(&format!("{}: ", b.target.name())), "{}: signature of another target", b.name);
     }
@@ -60,7 +62,8 @@ fn checks_report_fabricated_mismatches() {
     assert!(problems.iter().any(|p| p.contains("pre1318") && p.contains("pre1343")));
     // Forwarding order does not matter.
     let reordered = features(&[("pre1318", &["pre1343", "dkg-drand/pre1318"]), ("pre1343", &["dkg-drand/pre1343"]), ("short-signature-slice", &["dkg-drand/short-signature-slice"])]);
-    let diverge_dkg: Vec<String> = check_features("diverge", &reordered, &[]).into_iter().filter(|p| !p.contains("\"bug-")).collect();
+    let p2p = ["near-announce-exact-match", "spacemesh-session-cache-evict", "harmony-simultaneous-init"];
+    let diverge_dkg: Vec<String> = check_features("diverge", &reordered, &[]).into_iter().filter(|p| !p.contains("\"bug-") && !p2p.iter().any(|f| p.contains(f))).collect();
     assert!(diverge_dkg.is_empty(), "{diverge_dkg:?}");
     // The targets crate forwards to diverge.
     assert_eq!(expected_features("diverge-targets").get("pre1343"), Some(&vec!["diverge/pre1343".to_owned()]));

@@ -6,6 +6,7 @@
 pub mod mutate;
 pub mod sync;
 pub mod structured;
+pub mod schedule;
 
 use crate::findings::FindingStore;
 use crate::session::{Outcome, Session};
@@ -163,7 +164,8 @@ fn behaviour(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Agreed { verdicts, state } => {
             let kinds: Vec<String> = verdicts.iter().map(|v| v.reason.clone().unwrap_or_else(|| v.kind.clone())).collect();
-            Some(format!("{}:{}", state.id, kinds.join(",")))
+            // `root`: a pool state's root (constant per id), or a network run's behaviour key.
+            Some(format!("{}:{}:{}", state.id, state.root, kinds.join(",")))
         }
         Outcome::Diverged { divergence, state, .. } => Some(format!("{}:{}", state.id, divergence.signature)),
         _ => None,

@@ -26,6 +26,13 @@ const INTERESTING_U64: &[u64] = &[
 
 impl Mutator for Havoc {
     fn mutate(&self, target: Target, data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut ChaCha8Rng, max_len: usize) {
+        // Network targets: schedule mutations mostly ([`super::schedule`]), byte havoc sometimes
+        // (and whenever no schedule move applied).
+        if let Some(p2p) = target.p2p() {
+            if rng.gen_bool(0.85) && p2p.mutate(data, rng, max_len) {
+                return;
+            }
+        }
         let rounds = 1usize << rng.gen_range(0..4);
         for _ in 0..rounds {
             mutate_once(target, data, corpus, rng);

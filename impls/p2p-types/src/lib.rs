@@ -16,6 +16,7 @@ pub mod schedule;
 pub mod session_cache;
 pub mod sim;
 pub mod stream_setup;
+pub mod testing;
 
 use std::fmt::Debug;
 
@@ -209,8 +210,11 @@ pub trait P2pImpl: Send + Sync {
 pub trait Properties: schedule::Component {
     /// The component's observation type (the nodes' `Node::Obs`).
     type Obs: Clone + Debug + PartialEq;
-    /// Most messages the whole network may send per external event (command, join, leave),
-    /// e.g. NEAR: O(nodes²) per announcement, never growing with time.
+    /// Most messages the whole network may send per external event (command, join, leave), or
+    /// network fault the schedule injects (a message dropped or duplicated: each can provoke a
+    /// retry or an answer; `sim::Stats::injected`), e.g. NEAR: O(nodes²) per announcement, never
+    /// growing with time. The oracle checks it amortized: after every step and after the drain,
+    /// messages sent so far ≤ bound × max(1, events so far).
     fn amplification_bound(nodes: u8, config: &Self::Config) -> u64;
     /// Budget of the drain after the schedule: `(deliveries and timer firings, virtual ms)`.
     fn drain_budget(nodes: u8, config: &Self::Config) -> (usize, Millis);

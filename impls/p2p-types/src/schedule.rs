@@ -78,6 +78,13 @@ pub trait Component {
     fn decode_command(r: &mut Reader<'_>, nodes: u8) -> Option<Self::Command>;
     /// Encodes a command ([`Self::decode_command`]'s inverse for in-range values).
     fn encode_command(command: &Self::Command, out: &mut Vec<u8>);
+    /// The configuration's timeouts and cooldowns, ms: the schedule mutations jump time to
+    /// these ±1 (`differential/src/fuzz/schedule.rs`). Default: none known (the mutator then
+    /// guesses from the encoded configuration's bytes).
+    fn timeouts(config: &Self::Config) -> Vec<Millis> {
+        let _ = config;
+        Vec::new()
+    }
 }
 
 /// One step of a schedule.

@@ -66,6 +66,10 @@ pub struct Stats {
     pub timer_fires: u64,
     /// Messages sent per node (indexed by node id).
     pub sent_by: Vec<u64>,
+    /// Network faults the schedule injected: messages it dropped (`Drop`) or duplicated
+    /// (`Duplicate`). Each can provoke a reaction (a retry, an answer to the copy), so the
+    /// amplification oracle budgets them like external events.
+    pub injected: u64,
 }
 
 /// What one step did.
@@ -274,12 +278,14 @@ impl<N: Node> Sim<N> {
                 if let Some(pos) = self.pick(*i) {
                     if self.in_flight.remove(pos).is_some() {
                         self.stats.dropped = self.stats.dropped.saturating_add(1);
+                        self.stats.injected = self.stats.injected.saturating_add(1);
                     }
                 }
             }
             Step::Duplicate(i) => {
                 if let Some(env) = self.pick(*i).and_then(|pos| self.in_flight.get(pos)).cloned() {
                     self.in_flight.push_back(env);
+                    self.stats.injected = self.stats.injected.saturating_add(1);
                     if self.in_flight.len() > self.limits.max_in_flight {
                         self.stopped = Some(Stop::InFlight(self.in_flight.len()));
                     }
@@ -302,7 +308,10 @@ impl<N: Node> Sim<N> {
                         *slot = Some(fresh);
                     }
                     self.with_node(*id, &mut report, |n, now, out| n.on_start(now, out));
-                    for peer in self.live_peers(*id) {
+                    // A node whose start faulted is already out again (its peers were told it
+                    // left): they must not learn that it joined.
+                    let peers = if self.is_live(*id) { self.live_peers(*id) } else { Vec::new() };
+                    for peer in peers {
                         self.with_node(peer, &mut report, |n, now, out| n.on_peer_joined(now, *id, out));
                     }
                 }
@@ -318,32 +327,36 @@ impl<N: Node> Sim<N> {
     }
 
     /// After the schedule: delivers every message in flight (front first) and fires timers in
-    /// time order, up to `max_events` deliveries and firings together and `horizon` ms of
-    /// virtual time. Returns the report and whether the network went quiet (nothing in flight
-    /// and no timer due within the horizon).
+    /// time order, one event at a time, up to `max_events` deliveries and firings together and
+    /// `horizon` ms of virtual time. More than [`Limits::max_timer_fires`] firings within the
+    /// drain stop the run ([`Stop::TimerStorm`]), so a timer that re-arms itself with no delay
+    /// cannot loop. Returns the report and whether the network went quiet (nothing in flight and
+    /// no timer due within the horizon, and the run not stopped).
     pub fn drain(&mut self, max_events: usize, horizon: Millis) -> (StepReport, bool) {
         let mut report = StepReport::default();
         let end = self.now.saturating_add(horizon);
         let mut events = 0usize;
+        let mut fired = 0usize;
         while self.stopped.is_none() && events < max_events {
             events = events.saturating_add(1);
             if !self.in_flight.is_empty() {
                 self.deliver_at(0, &mut report);
                 continue;
             }
-            let Some((&(at, _, _), ())) = self.timers.iter().next() else { return (report, true) };
+            let Some((&(at, node, timer), ())) = self.timers.iter().next() else { break };
             if at > end {
-                return (report, true);
+                break;
             }
-            // One timer at a time, so the event budget counts firings.
-            let next_at = at;
-            let mut one = Limits { max_timer_fires: usize::MAX, ..self.limits };
-            std::mem::swap(&mut one, &mut self.limits);
-            let before = self.stats.timer_fires;
-            // Fire only the timers due at exactly `next_at`.
-            self.advance_to(next_at, &mut report);
-            std::mem::swap(&mut one, &mut self.limits);
-            events = events.saturating_add(usize::try_from(self.stats.timer_fires.saturating_sub(before)).unwrap_or(usize::MAX));
+            self.timers.remove(&(at, node, timer));
+            self.timer_at.remove(&(node, timer));
+            self.now = self.now.max(at);
+            fired = fired.saturating_add(1);
+            self.stats.timer_fires = self.stats.timer_fires.saturating_add(1);
+            if fired > self.limits.max_timer_fires {
+                self.stopped = Some(Stop::TimerStorm(fired));
+                break;
+            }
+            self.with_node(node, &mut report, |n, now, out| n.on_timer(now, timer, out));
         }
         let quiet = self.in_flight.is_empty() && self.timers.keys().next().is_none_or(|&(at, _, _)| at > end);
         (report, quiet && self.stopped.is_none())
