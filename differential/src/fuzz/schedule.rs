@@ -1,4 +1,4 @@
-//! Schedule-aware mutations of the network targets (architecture.md §13.3): decode the input as
+//! Schedule-aware mutations of the network targets (architecture.md §12.4): decode the input as
 //! a `p2p_types::schedule::Schedule`, change it as a schedule, encode it again. Generic over the
 //! component (`p2p_types::schedule::Component`) and free of the fuzz loop's types, so the
 //! structure-aware mutator crate can take it over as it is.

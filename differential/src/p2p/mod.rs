@@ -1,4 +1,4 @@
-//! The network targets (issue 15, architecture.md §13): `p2p_announce` (NEAR's account
+//! The network targets (issue 15, architecture.md §12): `p2p_announce` (NEAR's account
 //! announcements), `p2p_session_cache` (Spacemesh's UDP session cache) and `p2p_stream_setup`
 //! (Harmony's stream setup and discovery).
 //!

@@ -1,4 +1,4 @@
-//! The oracles of the network targets (architecture.md §13.4): what each implementation must do
+//! The oracles of the network targets (architecture.md §12.3): what each implementation must do
 //! on its own, whatever the other does. Each returns the violation's detail (one line); the
 //! runner turns it into the signature `<target>: <implementation>: <oracle>`. Bounds come from
 //! the component's [`Properties`] (written from the protocol's intent, never from an

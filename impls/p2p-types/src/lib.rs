@@ -1,4 +1,4 @@
-//! Shared plumbing of Diverge's network-incident models (architecture.md §13): the deterministic
+//! Shared plumbing of Diverge's network-incident models (architecture.md §12): the deterministic
 //! network simulation ([`sim`]), the schedule a fuzz input decodes to ([`schedule`]), the [`Node`]
 //! trait every protocol implementation provides, and each component's wire types:
 //!

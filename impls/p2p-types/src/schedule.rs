@@ -1,4 +1,4 @@
-//! The fuzz input of the network targets: a schedule (architecture.md §13.2).
+//! The fuzz input of the network targets: a schedule (architecture.md §12.2).
 //!
 //! Layout: `[nodes: u8][config: Component::CONFIG_BYTES bytes][step]*`, where
 //! - the node count is `MIN_NODES + nodes % (MAX_NODES - MIN_NODES + 1)` (per component);

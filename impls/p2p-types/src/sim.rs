@@ -1,4 +1,4 @@
-//! The deterministic discrete-event network (architecture.md §13.1): nodes, a queue of messages
+//! The deterministic discrete-event network (architecture.md §12.1): nodes, a queue of messages
 //! in flight that the schedule delivers, drops, duplicates and reorders, virtual time and per-node
 //! timers, and membership (join, leave, crash). A run is a pure function of the schedule.
 //!

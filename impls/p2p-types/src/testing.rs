@@ -1,5 +1,5 @@
 //! A tiny toy protocol for testing the simulation and the oracles without the real components
-//! (architecture.md §13.5): every node holds a value, a command sets it, a node that hears a
+//! (architecture.md §12.5): every node holds a value, a command sets it, a node that hears a
 //! larger value adopts it and passes it on, so the network converges to the maximum. Flags of the
 //! configuration switch on misbehaviour, one per oracle of the differential runner, so each
 //! oracle has an input that trips it and a near miss that does not; [`Quirk`] makes a second,

@@ -1,4 +1,4 @@
-//! The simulation on its own (architecture.md §13.1), with a test-only node that records every
+//! The simulation on its own (architecture.md §12.1), with a test-only node that records every
 //! event it sees: delivery, drop, duplicate, delay, time and timers (replacement), join and
 //! leave, fault removal, the limits, the drain, and determinism (same bytes, same run).
 #![allow(clippy::arithmetic_side_effects, reason = "test arithmetic on small numbers")]
