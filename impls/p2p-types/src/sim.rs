@@ -237,23 +237,31 @@ impl<N: Node> Sim<N> {
     /// `until`. Stops the run after [`Limits::max_timer_fires`] firings.
     fn advance_to(&mut self, until: Millis, report: &mut StepReport) {
         let mut fired = 0usize;
-        while self.stopped.is_none() {
-            let Some((&(at, node, timer), ())) = self.timers.iter().next() else { break };
-            if at > until {
-                break;
-            }
-            self.timers.remove(&(at, node, timer));
-            self.timer_at.remove(&(node, timer));
-            self.now = self.now.max(at);
-            fired = fired.saturating_add(1);
-            self.stats.timer_fires = self.stats.timer_fires.saturating_add(1);
-            if fired > self.limits.max_timer_fires {
-                self.stopped = Some(Stop::TimerStorm(fired));
-                return;
-            }
-            self.with_node(node, report, |n, now, out| n.on_timer(now, timer, out));
+        while self.stopped.is_none() && self.fire_next_due(until, &mut fired, report) {}
+        if !matches!(self.stopped, Some(Stop::TimerStorm(_))) {
+            self.now = self.now.max(until);
         }
-        self.now = self.now.max(until);
+    }
+
+    /// Fires the earliest pending timer if it is due at or before `until` (the clock moves to
+    /// it), counting it in `fired`; one firing more than [`Limits::max_timer_fires`] stops the
+    /// run instead ([`Stop::TimerStorm`]). Returns whether a timer fired.
+    fn fire_next_due(&mut self, until: Millis, fired: &mut usize, report: &mut StepReport) -> bool {
+        let Some((&(at, node, timer), ())) = self.timers.iter().next() else { return false };
+        if at > until {
+            return false;
+        }
+        self.timers.remove(&(at, node, timer));
+        self.timer_at.remove(&(node, timer));
+        self.now = self.now.max(at);
+        *fired = fired.saturating_add(1);
+        self.stats.timer_fires = self.stats.timer_fires.saturating_add(1);
+        if *fired > self.limits.max_timer_fires {
+            self.stopped = Some(Stop::TimerStorm(*fired));
+            return false;
+        }
+        self.with_node(node, report, |n, now, out| n.on_timer(now, timer, out));
+        true
     }
 
     /// Applies one schedule step.
@@ -343,20 +351,9 @@ impl<N: Node> Sim<N> {
                 self.deliver_at(0, &mut report);
                 continue;
             }
-            let Some((&(at, node, timer), ())) = self.timers.iter().next() else { break };
-            if at > end {
+            if !self.fire_next_due(end, &mut fired, &mut report) {
                 break;
             }
-            self.timers.remove(&(at, node, timer));
-            self.timer_at.remove(&(node, timer));
-            self.now = self.now.max(at);
-            fired = fired.saturating_add(1);
-            self.stats.timer_fires = self.stats.timer_fires.saturating_add(1);
-            if fired > self.limits.max_timer_fires {
-                self.stopped = Some(Stop::TimerStorm(fired));
-                break;
-            }
-            self.with_node(node, &mut report, |n, now, out| n.on_timer(now, timer, out));
         }
         let quiet = self.in_flight.is_empty() && self.timers.keys().next().is_none_or(|&(at, _, _)| at > end);
         (report, quiet && self.stopped.is_none())
