@@ -110,7 +110,7 @@ sed 's/^/   /' "$work/out.txt"
 # 5. What must have happened.
 grep -q '^entrypoint: stopping the campaign' "$work/err.txt" || fail "the entrypoint did not stop the campaign on SIGTERM"
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || fail "the entrypoint exited $status (0: nothing new found, 1: new findings)"
-rows=$(grep -E '^[a-z_]+ +(minimal|mainnet) +[0-9]+ ' "$findings/CAMPAIGN.txt" || true)
+rows=$(grep -E '^[a-z0-9_]+ +(minimal|mainnet) +[0-9]+ ' "$findings/CAMPAIGN.txt" || true)
 [ -n "$rows" ] || fail "no campaign table in the findings volume's CAMPAIGN.txt"
 want=$(if [ -n "$bug" ]; then echo 1; else find "$root/opt/diverge/seeds" -mindepth 1 -maxdepth 1 -type d | wc -l; fi)
 [ "$(wc -l <<<"$rows")" -eq "$want" ] || fail "$(wc -l <<<"$rows") target rows in the campaign table, expected $want"
