@@ -1,6 +1,9 @@
-//! `diverge bench`: exec/s per target of the built-in loop on one core, and the harness overhead:
-//! the time of a full differential execution (decode, every implementation, comparison) over the
-//! time of the same operations in the spec implementation alone.
+//! `diverge bench`: exec/s per target of the built-in loop on one core with the chosen mutator,
+//! what its executions reached (undecodable share, valid share, distinct reject reasons per
+//! implementation), what the mutator costs (time per mutation, and its share of an execution's
+//! wall time), and the harness overhead: the time of a full differential execution (decode, every
+//! implementation, comparison) over the time of the same operations in the spec implementation
+//! alone.
 //!
 //! Shared machines are noisy: every target is measured `--rounds` times, rounds interleaved
 //! across targets (target A, B, C, then A, B, C again), and the median is reported with the
@@ -10,11 +13,15 @@ use super::{parse_target, BlsArg, OnePreset};
 use anyhow::{Context, Result};
 use clap::Args;
 use diverge::findings::FindingStore;
-use diverge::fuzz::{self, mutate::Havoc, FuzzConfig, TargetState};
+use diverge::fuzz::mutate::Mutator;
+use diverge::fuzz::structured::{MutatorKind, PoolMutator};
+use diverge::fuzz::{self, FuzzConfig, TargetState, MAX_INPUT_LEN};
 use diverge::runner::RunnerConfig;
 use diverge::session::{default_corpus_dir, default_pool_dir, Session};
 use diverge::target::Target;
-use diverge_types::Preset;
+use diverge_types::{BlsMode, Preset};
+use rand::SeedableRng;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -36,6 +43,9 @@ pub struct BenchArgs {
     /// BLS mode.
     #[arg(long, value_enum, default_value = "assume-valid")]
     bls: BlsArg,
+    /// The loop's mutator, as `diverge fuzz --mutator` (havoc, structured, mixed).
+    #[arg(long, default_value = "mixed")]
+    mutator: MutatorKind,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -50,6 +60,14 @@ struct Row {
     /// Every round's exec/s, in order.
     rounds: Vec<f64>,
     undecodable_fraction: f64,
+    /// Executions every implementation accepted (median over the rounds).
+    valid_fraction: f64,
+    /// Distinct reject reasons reached per implementation, over all rounds.
+    reject_reasons: BTreeMap<String, u32>,
+    /// Mean time of one mutation, microseconds (median over the rounds).
+    mutation_us: f64,
+    /// Mutation time over the loop's time per execution (median over the rounds).
+    mutation_share: f64,
     /// Full differential execution / spec implementation alone (median over the rounds).
     overhead_ratio: Option<f64>,
 }
@@ -63,8 +81,40 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// One round of one target: (exec/s of the loop, undecodable fraction, overhead ratio).
-fn measure(session: &Session, target: Target, seeds: &[Vec<u8>], seconds: u64, scratch: &Path, one_thread: &rayon::ThreadPool) -> Result<(f64, f64, Option<f64>)> {
+/// One round of one target.
+struct Sample {
+    execs_per_sec: f64,
+    undecodable: f64,
+    valid: f64,
+    /// Reject-reason masks per implementation ([`fuzz::reason_counts`] reads them).
+    reasons: [u64; fuzz::MAX_REASON_IMPLS],
+    mutation_us: f64,
+    overhead: Option<f64>,
+}
+
+/// Mutations timed per round: enough for a stable mean, a fraction of a second.
+const MUTATIONS: usize = 2_000;
+
+/// The mean time of one call of `mutator` on `target`, microseconds: each call mutates a fresh
+/// copy of a seed (cycling through them; copies made before the clock starts) with two seeds
+/// offered for splicing, as the loop does.
+fn mutation_cost(mutator: &dyn Mutator, target: Target, seeds: &[Vec<u8>], round: u64) -> f64 {
+    let fallback = [vec![0u8; 2]];
+    let seeds = if seeds.is_empty() { &fallback[..] } else { seeds };
+    let mut inputs: Vec<Vec<u8>> = seeds.iter().cycle().take(MUTATIONS).cloned().collect();
+    let splice: Vec<Vec<u8>> = seeds.iter().take(2).cloned().collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(round);
+    let start = Instant::now();
+    for input in &mut inputs {
+        mutator.mutate(target, input, &splice, &mut rng, MAX_INPUT_LEN);
+    }
+    std::hint::black_box(&inputs);
+    start.elapsed().as_secs_f64() * 1e6 / MUTATIONS as f64
+}
+
+/// One round of one target: the loop's figures, the mutation cost, the overhead ratio.
+#[allow(clippy::too_many_arguments, reason = "one call site; the round's context")]
+fn measure(session: &Session, mutator: &dyn Mutator, target: Target, seeds: &[Vec<u8>], seconds: u64, round: u64, scratch: &Path, one_thread: &rayon::ThreadPool) -> Result<Sample> {
     let preset = session.preset;
     // 1. The built-in loop, one job.
     let states = vec![TargetState::new(target, seeds.to_vec())];
@@ -73,12 +123,12 @@ fn measure(session: &Session, target: Target, seeds: &[Vec<u8>], seconds: u64, s
         duration: Some(Duration::from_secs(seconds)),
         max_execs: None,
         jobs: 1,
-        seed: 1,
+        seed: round,
         store: FindingStore { root: scratch.to_path_buf() },
         save_corpus: None,
         engine: "diverge-bench".into(),
     };
-    let elapsed = fuzz::fuzz(&cfg, session, &Havoc, &states, &AtomicBool::new(false), &|_| {})?;
+    let elapsed = fuzz::fuzz(&cfg, session, mutator, &states, &AtomicBool::new(false), &|_| {})?;
     let report = states[0].report(preset.name(), elapsed);
     // 2. Overhead: the seeds through the whole runner vs through the spec implementation alone,
     //    both on one rayon worker thread as in the loop.
@@ -97,8 +147,15 @@ fn measure(session: &Session, target: Target, seeds: &[Vec<u8>], seconds: u64, s
         let alone = session.time_alone(target, seeds, "spec", rounds).map(|(k, t)| t.as_secs_f64() / k.max(1) as f64);
         Ok((full, alone))
     })?;
-    let undecodable = report.undecodable as f64 / report.execs.max(1) as f64;
-    Ok((report.execs_per_sec, undecodable, alone.filter(|a| *a > 0.0).map(|a| full / a)))
+    let execs = report.execs.max(1) as f64;
+    Ok(Sample {
+        execs_per_sec: report.execs_per_sec,
+        undecodable: report.undecodable as f64 / execs,
+        valid: report.valid as f64 / execs,
+        reasons: states[0].reason_masks(),
+        mutation_us: one_thread.install(|| mutation_cost(mutator, target, seeds, round)),
+        overhead: alone.filter(|a| *a > 0.0).map(|a| full / a),
+    })
 }
 
 pub fn run(args: BenchArgs) -> Result<i32> {
@@ -113,17 +170,20 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     let slot_dir = diverge::supervisor::slot_dir().context("creating the bench's slot directory")?;
     let slot = diverge::supervisor::Slot::create(&slot_dir.join("bench.slot")).context("creating the bench's worker slot")?;
     diverge::supervisor::install(slot);
+    let mutator = PoolMutator::new(args.mutator, preset, &default_pool_dir(preset)).context("loading the pool for the structured mutator")?;
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().context("starting the bench thread")?;
     let seeds: Vec<Vec<Vec<u8>>> = targets.iter().map(|&t| fuzz::load_seeds(&default_corpus_dir(preset, t)).0).collect();
     let rounds = args.rounds.max(1);
-    let mut samples: Vec<Vec<(f64, f64, Option<f64>)>> = vec![Vec::new(); targets.len()];
+    let mut samples: Vec<Vec<Sample>> = targets.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
         for (i, &target) in targets.iter().enumerate() {
             if !args.json {
                 eprint!("\rbench: round {}/{rounds}, {target:<18}", round + 1);
             }
-            let m = measure(&session, target, &seeds[i], args.seconds, &scratch, &one_thread)?;
-            samples[i].push(m);
+            let m = measure(&session, &mutator, target, &seeds[i], args.seconds, round as u64 + 1, &scratch, &one_thread)?;
+            if let Some(s) = samples.get_mut(i) {
+                s.push(m);
+            }
         }
     }
     if !args.json {
@@ -135,30 +195,58 @@ pub fn run(args: BenchArgs) -> Result<i32> {
         .iter()
         .zip(samples)
         .map(|(t, s)| {
-            let overheads: Vec<f64> = s.iter().filter_map(|m| m.2).collect();
+            let overheads: Vec<f64> = s.iter().filter_map(|m| m.overhead).collect();
+            let masks = s.iter().fold([0u64; fuzz::MAX_REASON_IMPLS], |mut acc, m| {
+                acc.iter_mut().zip(m.reasons).for_each(|(a, r)| *a |= r);
+                acc
+            });
             Row {
                 target: t.name().into(),
                 preset: preset.name().into(),
-                execs_per_sec: median(s.iter().map(|m| m.0).collect()),
-                rounds: s.iter().map(|m| m.0).collect(),
-                undecodable_fraction: median(s.iter().map(|m| m.1).collect()),
+                execs_per_sec: median(s.iter().map(|m| m.execs_per_sec).collect()),
+                rounds: s.iter().map(|m| m.execs_per_sec).collect(),
+                undecodable_fraction: median(s.iter().map(|m| m.undecodable).collect()),
+                valid_fraction: median(s.iter().map(|m| m.valid).collect()),
+                reject_reasons: fuzz::reason_counts(&masks),
+                mutation_us: median(s.iter().map(|m| m.mutation_us).collect()),
+                // Per round: one mutation's time over the loop's wall time per execution.
+                mutation_share: median(s.iter().map(|m| m.mutation_us * 1e-6 * m.execs_per_sec).collect()),
                 overhead_ratio: (!overheads.is_empty()).then(|| median(overheads)),
             }
         })
         .collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "targets": rows }))?);
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "mutator": args.mutator.name(), "bls": BlsMode::from(args.bls).name(), "targets": rows }))?);
     } else {
-        println!("{:<18} {:<8} {:>10} {:>21} {:>12} {:>9}", "target", "preset", "exec/s", "range", "undecodable", "overhead");
+        println!(
+            "{:<18} {:<8} {:>10} {:>17} {:>12} {:>6} {:>8} {:>12} {:>9} {:>9}",
+            "target", "preset", "exec/s", "range", "undecodable", "valid", "reasons", "mutation-us", "mutation", "overhead"
+        );
         for r in &rows {
             let o = r.overhead_ratio.map(|o| format!("{o:.2}x")).unwrap_or_else(|| "-".into());
             let lo = r.rounds.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = r.rounds.iter().copied().fold(0.0, f64::max);
-            println!("{:<18} {:<8} {:>10.0} {:>21} {:>11.0}% {:>9}", r.target, r.preset, r.execs_per_sec, format!("{lo:.0}..{hi:.0}"), 100.0 * r.undecodable_fraction, o);
+            let reasons = r.reject_reasons.values().map(u32::to_string).collect::<Vec<_>>().join("/");
+            println!(
+                "{:<18} {:<8} {:>10.0} {:>17} {:>11.1}% {:>5.1}% {:>8} {:>12.2} {:>8.1}% {:>9}",
+                r.target,
+                r.preset,
+                r.execs_per_sec,
+                format!("{lo:.0}..{hi:.0}"),
+                100.0 * r.undecodable_fraction,
+                100.0 * r.valid_fraction,
+                reasons,
+                r.mutation_us,
+                100.0 * r.mutation_share,
+                o
+            );
         }
         println!(
-            "exec/s: median of {rounds} round(s) of {} s, built-in loop, one job, rounds interleaved across targets; overhead: full differential execution / spec implementation alone, over the seeds",
-            args.seconds
+            "mutator {}, --bls {}; exec/s: median of {rounds} round(s) of {} s, built-in loop, one job, rounds interleaved across targets; valid: executions every implementation accepted; reasons: distinct reject reasons reached per implementation ({}), over all rounds; mutation-us: mean time of one mutation; mutation: that time over the loop's time per execution; overhead: full differential execution / spec implementation alone, over the seeds",
+            args.mutator.name(),
+            BlsMode::from(args.bls).name(),
+            args.seconds,
+            rows.first().map(|r| r.reject_reasons.keys().cloned().collect::<Vec<_>>().join("/")).unwrap_or_default()
         );
     }
     Ok(0)
