@@ -9,7 +9,9 @@
 #   - the libFuzzer binary (cargo fuzz, stable, -s none), files as arguments;
 #   - the AFL++ binary (cargo afl), outside afl-fuzz: one input on stdin;
 #   - the honggfuzz binary (cargo hfuzz build), under honggfuzz in corpus-minimisation mode (-M),
-#     which runs every input once as it is (and some trial inputs of its own, ignored here);
+#     which runs every input once as it is (and some trial inputs of its own, ignored here), with
+#     -t 30: honggfuzz's default 1 s timeout includes the harness's first-input pool load, which
+#     passes 1 s on a loaded machine (every input then timed out, no verdict printed);
 #   - the no-engine replay binary (cargo build --no-default-features);
 # each with DIVERGE_PRINT_VERDICTS=1 (one `DIVERGE-VERDICT {"input": sha256, "report": ...}` line per
 # input), and compared field by field with `diverge replay --target T FILE --json`.
@@ -50,7 +52,7 @@ for t in "${targets[@]}"; do
   "$replay_bin/$t" "${inputs[@]}" 2>/dev/null | grep -a '^DIVERGE-VERDICT ' > "$out/replay-binary" || true
   mkdir -p "$out/hf-in"
   cp "${inputs[@]}" "$out/hf-in/"
-  "$honggfuzz" -i "$out/hf-in" -o "$out/hf-out" -W "$out/hf-ws" -M -n 1 -Q -- "$hfuzz_bin/$t" 2>/dev/null \
+  "$honggfuzz" -i "$out/hf-in" -o "$out/hf-out" -W "$out/hf-ws" -M -n 1 -Q -t 30 -- "$hfuzz_bin/$t" 2>/dev/null \
     | grep -a '^DIVERGE-VERDICT ' > "$out/honggfuzz" || true
   : > "$out/afl"
   : > "$out/diverge-replay"

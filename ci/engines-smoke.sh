@@ -34,7 +34,7 @@ fi
 echo "== $t: honggfuzz, ${secs}s"
 mkdir -p "$work/hfuzz-corpus"
 if ! (cd targets && HFUZZ_BUILD_ARGS="--no-default-features --features honggfuzz" \
-    HFUZZ_RUN_ARGS="--run_time $secs -n 1 --exit_upon_crash --exit_code_upon_crash 77 -i ../corpora/$t -o $work/hfuzz-corpus -W $work/hfuzz-ws" \
+    HFUZZ_RUN_ARGS="--run_time $secs -n 1 -t 30 --exit_upon_crash --exit_code_upon_crash 77 -i ../corpora/$t -o $work/hfuzz-corpus -W $work/hfuzz-ws" \
     cargo hfuzz run "$t") > "$work/hfuzz.log" 2>&1; then
   echo "FAIL: $t: honggfuzz stopped with a crash or error" >&2
   tail -30 "$work/hfuzz.log" >&2
