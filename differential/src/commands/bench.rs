@@ -64,6 +64,8 @@ struct Row {
     valid_fraction: f64,
     /// Distinct reject reasons reached per implementation, over all rounds.
     reject_reasons: BTreeMap<String, u32>,
+    /// The reject reasons reached per implementation (`Reject` names), over all rounds.
+    reject_reasons_reached: BTreeMap<String, Vec<String>>,
     /// Mean time of one mutation, microseconds (median over the rounds).
     mutation_us: f64,
     /// Mutation time over the loop's time per execution (median over the rounds).
@@ -208,6 +210,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                 undecodable_fraction: median(s.iter().map(|m| m.undecodable).collect()),
                 valid_fraction: median(s.iter().map(|m| m.valid).collect()),
                 reject_reasons: fuzz::reason_counts(&masks),
+                reject_reasons_reached: fuzz::reason_names(&masks),
                 mutation_us: median(s.iter().map(|m| m.mutation_us).collect()),
                 // Per round: one mutation's time over the loop's wall time per execution.
                 mutation_share: median(s.iter().map(|m| m.mutation_us * 1e-6 * m.execs_per_sec).collect()),

@@ -415,6 +415,10 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         .map(|(i, t)| {
             let per: Vec<supervisor::Counters> = now.iter().filter_map(|w| w.get(i).copied()).collect();
             let execs: u64 = per.iter().map(|c| c.execs).sum();
+            let masks = per.iter().fold([0u64; fuzz::MAX_REASON_IMPLS], |mut acc, c| {
+                acc.iter_mut().zip(c.reasons).for_each(|(a, m)| *a |= m);
+                acc
+            });
             TargetReport {
                 target: t.name().to_string(),
                 preset: preset.name().to_string(),
@@ -423,10 +427,8 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 worker_secs: per.iter().map(|c| c.busy_ns).sum::<u64>() as f64 / 1e9,
                 undecodable: per.iter().map(|c| c.undecodable).sum(),
                 valid: per.iter().map(|c| c.valid).sum(),
-                reject_reasons: fuzz::reason_counts(&per.iter().fold([0u64; fuzz::MAX_REASON_IMPLS], |mut acc, c| {
-                    acc.iter_mut().zip(c.reasons).for_each(|(a, m)| *a |= m);
-                    acc
-                })),
+                reject_reasons: fuzz::reason_counts(&masks),
+                reject_reasons_reached: fuzz::reason_names(&masks),
                 corpus: (seed_counts.get(i).copied().unwrap_or(0) + per.iter().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>()) as usize,
                 findings: findings.get(i).cloned().unwrap_or_default(),
                 restarts: restarts.get(i).copied().unwrap_or(0),

@@ -35,6 +35,19 @@ pub fn reason_counts(masks: &[u64]) -> std::collections::BTreeMap<String, u32> {
     crate::registry::implementation_names().into_iter().zip(masks).map(|(n, m)| (n.to_string(), m.count_ones())).collect()
 }
 
+/// The reject reasons reached per implementation, from masks in registration order:
+/// `{name: [reason, ...]}` in `Reject` declaration order (the names behind [`reason_counts`]).
+pub fn reason_names(masks: &[u64]) -> std::collections::BTreeMap<String, Vec<String>> {
+    crate::registry::implementation_names()
+        .into_iter()
+        .zip(masks)
+        .map(|(n, m)| {
+            let names = diverge_types::Reject::ALL.iter().filter(|r| reason_bit(r.name()).is_some_and(|b| m & b != 0)).map(|r| r.name().to_string()).collect();
+            (n.to_string(), names)
+        })
+        .collect()
+}
+
 /// Largest input the loop produces, bytes.
 pub const MAX_INPUT_LEN: usize = 64 * 1024;
 
@@ -128,6 +141,8 @@ pub struct TargetReport {
     pub valid: u64,
     /// Distinct reject reasons reached, per implementation.
     pub reject_reasons: std::collections::BTreeMap<String, u32>,
+    /// The reject reasons reached, per implementation (`Reject` names).
+    pub reject_reasons_reached: std::collections::BTreeMap<String, Vec<String>>,
     /// Final corpus size.
     pub corpus: usize,
     /// Findings, one per signature.
@@ -451,6 +466,7 @@ impl TargetState {
             undecodable: self.undecodable.load(Ordering::Relaxed),
             valid: self.valid.load(Ordering::Relaxed),
             reject_reasons: reason_counts(&self.reason_masks()),
+            reject_reasons_reached: reason_names(&self.reason_masks()),
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
             restarts: 0,
