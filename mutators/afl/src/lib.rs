@@ -90,7 +90,7 @@ impl Mutator {
         self.calls = self.calls.saturating_add(1);
         let seed = self.rng.next_u64();
         match add.filter(|a| !a.is_empty()) {
-            Some(add) if seed % 4 == 0 => {
+            Some(add) if seed.is_multiple_of(4) => {
                 self.crossovers = self.crossovers.saturating_add(1);
                 self.last = Last::Crossover;
                 self.out = harness::crossover_vec(self.target, buf, add, max_size, seed);
