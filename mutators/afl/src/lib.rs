@@ -103,7 +103,18 @@ impl Mutator {
             }
         }
         self.out.truncate(max_size);
+        // AFL++ 4.40c's FrameShift (`fs_sanitize` in `common_fuzz_stuff`, unless
+        // `AFL_FRAMESHIFT_DISABLE=1`) writes the parent entry's length fields into the buffer we
+        // return, at offsets below the parent's length: keep that much room, or those writes land
+        // past a shorter output (heap corruption, seen as afl-fuzz segfaults).
+        self.out.reserve(buf.len().saturating_add(16).saturating_sub(self.out.len()));
         &self.out
+    }
+
+    /// The output buffer's capacity: at least the last input's length plus 16 (see
+    /// [`Mutator::fuzz`]).
+    pub fn capacity(&self) -> usize {
+        self.out.capacity()
     }
 
     /// The pointer AFL++ gets in `*out_buf`.

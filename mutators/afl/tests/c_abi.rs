@@ -107,3 +107,20 @@ fn target_from_env_or_arguments() {
     assert_eq!(target_from(Some(""), args), Ok(Target::VoluntaryExit));
     assert!(target_from(None, ["afl-fuzz".to_string()]).unwrap_err().contains("DIVERGE_TARGET"));
 }
+
+/// AFL++'s FrameShift writes the parent's length fields into the returned buffer at offsets below
+/// the parent's length: the buffer keeps that room whatever the output's length.
+#[test]
+fn output_buffer_has_room_for_the_parent() {
+    use diverge::target::Target;
+    use diverge_afl_mutator::Mutator;
+    let mut m = Mutator::new(Target::Attestation, 3);
+    for (i, s) in seeds().iter().enumerate() {
+        for max in [4, 40, 1 << 20] {
+            let n = m.fuzz(s, seeds().get(i + 1).map(Vec::as_slice), max).len();
+            assert!(n <= max);
+            assert!(m.capacity() >= s.len() + 16, "capacity {} < parent {} + 16", m.capacity(), s.len());
+        }
+    }
+}
+
