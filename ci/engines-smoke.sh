@@ -38,8 +38,11 @@ echo "== $t: AFL++ with the diverge custom mutator library, ${secs}s"
 # `diverge` that scripts/test.sh already made (one shared target dir).
 cargo build --release --locked -p diverge-afl-mutator
 lib="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/libdiverge_afl_mutator.so"
-AFL_CUSTOM_MUTATOR_LIBRARY="$lib" AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
-  cargo afl fuzz -i "corpora/$t" -o "$work/afl-custom-out" -V "$secs" "targets/target/afl/release/$t" > "$work/afl-custom.log" 2>&1 || true
+# Run from $work: with a custom mutator loaded, AFL++ 4.40c's check_sync_fuzzers creates an empty
+# file named after an uninitialised buffer (open(qd_main_path) where qd_path was meant) in the cwd.
+root=$PWD
+(cd "$work" && AFL_CUSTOM_MUTATOR_LIBRARY="$lib" AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+  cargo afl fuzz -i "$root/corpora/$t" -o "$work/afl-custom-out" -V "$secs" "$root/targets/target/afl/release/$t") > "$work/afl-custom.log" 2>&1 || true
 stats="$work/afl-custom-out/default/fuzzer_stats"
 execs=$(sed -n 's/^execs_done *: *//p' "$stats" 2>/dev/null || true)
 # The library logs its calls at deinit: `diverge AFL++ mutator: <target>: N calls, ...`.
