@@ -33,6 +33,10 @@ unsafe fn sym<T: Copy>(lib: *mut c_void, name: &str) -> T {
     unsafe { std::mem::transmute_copy(&p) }
 }
 
+/// The tests run one at a time: one sets `DIVERGE_TARGET`, and the loaded library has its own copy
+/// of std (its own environment lock), so no other test may read the environment meanwhile.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn seeds() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora/attestation");
     let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "bin")).map(|p| std::fs::read(p).unwrap()).collect();
@@ -79,6 +83,7 @@ fn session(lib: *mut c_void, seed: c_uint, calls: usize, max_size: usize) -> Vec
 #[test]
 #[allow(unsafe_code, reason = "dlopen of the cdylib")]
 fn init_fuzz_deinit_through_the_c_abi() {
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     std::env::set_var("DIVERGE_TARGET", "attestation");
     let path = CString::new(library().to_str().unwrap()).unwrap();
     let lib = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
@@ -98,6 +103,7 @@ fn init_fuzz_deinit_through_the_c_abi() {
 
 #[test]
 fn target_from_env_or_arguments() {
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     use diverge::target::Target;
     use diverge_afl_mutator::target_from;
     assert_eq!(target_from(Some("block"), Vec::new()), Ok(Target::Block));
@@ -112,6 +118,7 @@ fn target_from_env_or_arguments() {
 /// the parent's length: the buffer keeps that room whatever the output's length.
 #[test]
 fn output_buffer_has_room_for_the_parent() {
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     use diverge::target::Target;
     use diverge_afl_mutator::Mutator;
     let mut m = Mutator::new(Target::Attestation, 3);
