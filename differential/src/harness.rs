@@ -13,7 +13,9 @@
 //!   if it cannot be written, a warning is printed and the crash is still raised);
 //! - `DIVERGE_PRINT_VERDICTS=1`: print every input's verdicts (see [`fuzz_one`]), for replays;
 //! - `DIVERGE_BATCH_SEED`: batch-verification seed, 64 hex digits (default: fresh per process;
-//!   recorded in findings either way).
+//!   recorded in findings either way);
+//! - `DIVERGE_MUTATOR`: the engines' custom mutator ([`mutate`], [`crossover`]; `mixed` by
+//!   default, see [`MutatorSetting`]).
 
 use crate::findings::FindingStore;
 use crate::replay::parse_bls;
@@ -23,6 +25,9 @@ use crate::target::Target;
 use diverge_types::{BlsMode, Preset};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+
+mod mutate;
+pub use mutate::{crossover, crossover_vec, has_structured, init_mutator, mutate, mutate_or, mutate_or_with, mutate_vec, mutate_vec_with, mutator_setting, MutatorSetting};
 
 struct Harness {
     session: Session,
@@ -39,7 +44,7 @@ fn harness() -> &'static Harness {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(1).use_current_thread().build_global();
         // Only the harness's own `ASSERTION FAILED` panic reaches the engine's log.
         crate::panics::quiet_caught_panics();
-        let preset = std::env::var("DIVERGE_PRESET").ok().and_then(|p| Preset::from_name(&p)).unwrap_or(Preset::Minimal);
+        let preset = mutate::env_preset();
         let pool = match engine_pool_dir(preset, std::env::var_os("DIVERGE_POOL").map(PathBuf::from), std::env::current_exe().ok()) {
             Ok(p) => p,
             Err(tried) => {

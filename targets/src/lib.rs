@@ -1,6 +1,15 @@
 //! One macro turns a target into a binary for the engine chosen by feature: `libfuzzer` (default,
 //! for `cargo fuzz`), `afl` (`cargo afl`), `honggfuzz` (`cargo hfuzz`), or none (a replay binary
 //! that runs the files and directories given as arguments). No per-engine copies of any target.
+//!
+//! The libFuzzer build also defines libFuzzer's custom mutator and crossover
+//! (`LLVMFuzzerCustomMutator`, `LLVMFuzzerCustomCrossOver` through `libfuzzer_sys::fuzz_mutator!`
+//! and `fuzz_crossover!`) over `diverge::harness::mutate_or` / `crossover`: `DIVERGE_MUTATOR`
+//! (`mixed` by default) picks the structured mutators of `diverge-mutators` or libFuzzer's own
+//! `fuzzer_mutate` per call; `DIVERGE_MUTATOR=libfuzzer` leaves libFuzzer's own mutations alone
+//! (the custom crossover then returns 0, which makes libFuzzer pick another mutation). AFL++ gets
+//! the same mutators from the `diverge-afl-mutator` library (`AFL_CUSTOM_MUTATOR_LIBRARY`);
+//! honggfuzz has no custom mutator API.
 
 #[cfg(any(
     all(feature = "libfuzzer", feature = "afl"),
@@ -36,12 +45,40 @@ pub fn replay_args(target: diverge::target::Target) {
     }
 }
 
+/// libFuzzer's custom mutator for `target` (`fuzz_mutator!` contract: the input is
+/// `data[..size]`, the result at most `max_size`): `diverge::harness::mutate_or` with libFuzzer's
+/// own `fuzzer_mutate` as the engine's mutator.
+#[cfg(feature = "libfuzzer")]
+#[doc(hidden)]
+pub fn libfuzzer_mutate(target: diverge::target::Target, data: &mut [u8], size: usize, max_size: usize, seed: u32) -> usize {
+    diverge::harness::mutate_or(target, data, size, max_size, u64::from(seed), |d, s, m| Some(libfuzzer_sys::fuzzer_mutate(d, s, m)))
+}
+
+/// libFuzzer's custom crossover for `target`: `diverge::harness::crossover`, or 0 (libFuzzer then
+/// picks another mutation, its own crossover included) under `DIVERGE_MUTATOR=libfuzzer`.
+#[cfg(feature = "libfuzzer")]
+#[doc(hidden)]
+pub fn libfuzzer_crossover(target: diverge::target::Target, a: &[u8], b: &[u8], out: &mut [u8], seed: u32) -> usize {
+    match diverge::harness::mutator_setting() {
+        diverge::harness::MutatorSetting::Engine => 0,
+        diverge::harness::MutatorSetting::Diverge(_) => diverge::harness::crossover(target, a, b, out, u64::from(seed)),
+    }
+}
+
 /// Defines the engine entry point of a target.
 #[macro_export]
 macro_rules! fuzz_main {
     ($target:expr) => {
         #[cfg(feature = "libfuzzer")]
-        libfuzzer_sys::fuzz_target!(init: $crate::diverge::harness::init(), |data: &[u8]| -> libfuzzer_sys::Corpus {
+        libfuzzer_sys::fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+            $crate::libfuzzer_mutate($target, data, size, max_size, seed)
+        });
+        #[cfg(feature = "libfuzzer")]
+        libfuzzer_sys::fuzz_crossover!(|data1: &[u8], data2: &[u8], out: &mut [u8], seed: u32| {
+            $crate::libfuzzer_crossover($target, data1, data2, out, seed)
+        });
+        #[cfg(feature = "libfuzzer")]
+        libfuzzer_sys::fuzz_target!(init: { $crate::diverge::harness::init(); $crate::diverge::harness::init_mutator() }, |data: &[u8]| -> libfuzzer_sys::Corpus {
             match $crate::diverge::harness::fuzz_one($target, data) {
                 $crate::diverge::harness::Keep::Yes => libfuzzer_sys::Corpus::Keep,
                 $crate::diverge::harness::Keep::Reject => libfuzzer_sys::Corpus::Reject,
