@@ -14,6 +14,8 @@
 //! Signatures are not generated in this slice: inputs carry the input's own signature or random
 //! bytes, which is what `--bls assume-valid` (the campaigns' default) accepts.
 
+pub mod block;
+pub mod deposit;
 pub mod generate;
 pub mod havoc;
 pub mod view;
