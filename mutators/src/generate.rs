@@ -74,6 +74,20 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The chance to generate for `kind`: `generate`, doubled (capped at 1) for `deposit` and
+    /// `block`, where a field move almost never keeps an input valid (the Merkle proof binds
+    /// every field of a deposit; a block binds its slot, proposer, parent and the number of
+    /// deposits), so fresh valid inputs come from generation. With the defaults: 0.25, or 0.5.
+    pub fn generate_for(&self, kind: Kind) -> f64 {
+        let g = self.generate.clamp(0.0, 1.0);
+        match kind {
+            Kind::Deposit | Kind::Block => (g * 2.0).min(1.0),
+            _ => g,
+        }
+    }
+}
+
 /// The structured mutator for preset `E`.
 #[derive(Clone, Debug, Default)]
 pub struct Structured<E: EthSpec> {
@@ -212,7 +226,7 @@ impl<E: EthSpec> Structured<E> {
         if views.is_empty() {
             return havoc(data, rng, max_len);
         }
-        if rng.gen_bool(self.config.generate.clamp(0.0, 1.0)) {
+        if rng.gen_bool(self.config.generate_for(kind)) {
             if let Some((selector, mut op)) = self.generate_op(kind, views, rng) {
                 if !rng.gen_bool(self.config.valid.clamp(0.0, 1.0)) {
                     if let Some(view) = views.get(usize::from(selector).checked_rem(views.len()).unwrap_or(0)) {

@@ -78,7 +78,7 @@ fn accepted(kind: Kind, input: &[u8], states: &[BeaconState<E>]) -> (bool, Opera
     let op = match Op::<E>::decode(kind, body).unwrap() {
         Op::Deposit(d) => Operation::Deposit(d),
         Op::Block(b) => Operation::Block { block: b.block, validate_result: b.flags & 1 == 1 },
-        _ => unreachable!(),
+        _ => panic!("not a deposit or block"),
     };
     let mut state = states[usize::from(sel) % states.len()].clone();
     (SpecImpl.apply(&mut state, &op, BlsMode::AssumeValid).is_ok(), op)
@@ -116,7 +116,7 @@ fn generated_blocks_with_operations_are_accepted() {
     for _ in 0..n {
         let input = m.generate(Kind::Block, &views, &mut rng).unwrap();
         let (acc, op) = accepted(Kind::Block, &input, &states);
-        let Operation::Block { block, .. } = op else { unreachable!() };
+        let Operation::Block { block, .. } = op else { panic!("not a block") };
         let b = &block.message.body;
         let ops = b.attestations.len() + b.deposits.len() + b.proposer_slashings.len() + b.attester_slashings.len() + b.voluntary_exits.len();
         if acc && ops > 0 {
