@@ -100,3 +100,25 @@ fn loop_reports_valid_share_and_reject_reasons_per_mutator() {
     let reasons = |r: &diverge::fuzz::TargetReport| r.reject_reasons.values().copied().min().unwrap_or(0);
     assert!(reasons(structured) > reasons(havoc), "reasons: structured {:?}, havoc {:?}", structured.reject_reasons, havoc.reject_reasons);
 }
+
+/// `deposit` and `block` (issue 13 item 2): generated inputs on the minimal pool, judged by spec
+/// and fast. Deposits: every leaf kind but the `u64::MAX` top-up (an `increase_balance`
+/// overflow both reject) is accepted; blocks: generated chain extensions, most with operations.
+#[test]
+fn generated_deposits_and_blocks_are_valid_for_both_implementations() {
+    let pool = default_pool_dir(Preset::Minimal);
+    let session = Session::new(Preset::Minimal, &pool, RunnerConfig::default()).unwrap();
+    let states = diverge::pool::StatePool::<MinimalSpec>::load(&pool).unwrap();
+    let views: Vec<PoolView<MinimalSpec>> = states.states.iter().map(|s| PoolView::new(s.as_ref().unwrap().as_ref().unwrap() as &BeaconState<MinimalSpec>)).collect();
+    let generator = Structured::<MinimalSpec>::new(Config::default());
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    const N: usize = 1_000;
+    for target in [Target::Deposit, Target::Block] {
+        let kind = Kind::from_name(target.name()).unwrap();
+        let generated: Vec<Vec<u8>> = (0..N).map(|_| generator.generate(kind, &views, &mut rng).unwrap()).collect();
+        let (valid, undecodable, diverged) = judge(&session, target, &generated);
+        println!("{target}: generated {valid}/{N} valid, {undecodable} undecodable, {diverged} diverged");
+        assert_eq!((undecodable, diverged), (0, 0), "{target}");
+        assert!(valid * 100 >= N * 80, "{target}: {valid} of {N} generated inputs valid");
+    }
+}

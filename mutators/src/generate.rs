@@ -27,11 +27,15 @@ pub enum Kind {
     VoluntaryExit,
     /// `block_header`: SSZ `BeaconBlock` (unsigned, as the operations vectors).
     BlockHeader,
+    /// `deposit`: SSZ `Deposit` ([`crate::deposit`]).
+    Deposit,
+    /// `block`: `[flags: u8][SSZ SignedBeaconBlock]` ([`crate::block`]).
+    Block,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: &'static [Kind] = &[Kind::Attestation, Kind::AttesterSlashing, Kind::ProposerSlashing, Kind::VoluntaryExit, Kind::BlockHeader];
+    pub const ALL: &'static [Kind] = &[Kind::Attestation, Kind::AttesterSlashing, Kind::ProposerSlashing, Kind::VoluntaryExit, Kind::BlockHeader, Kind::Deposit, Kind::Block];
 
     /// The target name.
     pub fn name(self) -> &'static str {
@@ -41,6 +45,8 @@ impl Kind {
             Kind::ProposerSlashing => "proposer_slashing",
             Kind::VoluntaryExit => "voluntary_exit",
             Kind::BlockHeader => "block_header",
+            Kind::Deposit => "deposit",
+            Kind::Block => "block",
         }
     }
 
@@ -68,6 +74,20 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The chance to generate for `kind`: `generate`, doubled (capped at 1) for `deposit` and
+    /// `block`, where a field move almost never keeps an input valid (the Merkle proof binds
+    /// every field of a deposit; a block binds its slot, proposer, parent and the number of
+    /// deposits), so fresh valid inputs come from generation. With the defaults: 0.25, or 0.5.
+    pub fn generate_for(&self, kind: Kind) -> f64 {
+        let g = self.generate.clamp(0.0, 1.0);
+        match kind {
+            Kind::Deposit | Kind::Block => (g * 2.0).min(1.0),
+            _ => g,
+        }
+    }
+}
+
 /// The structured mutator for preset `E`.
 #[derive(Clone, Debug, Default)]
 pub struct Structured<E: EthSpec> {
@@ -89,6 +109,10 @@ pub enum Op<E: EthSpec> {
     VoluntaryExit(SignedVoluntaryExit),
     /// `block_header`.
     BlockHeader(BeaconBlock<E>),
+    /// `deposit`.
+    Deposit(Deposit),
+    /// `block`.
+    Block(crate::block::BlockInput<E>),
 }
 
 impl<E: EthSpec> Op<E> {
@@ -100,6 +124,11 @@ impl<E: EthSpec> Op<E> {
             Kind::ProposerSlashing => ProposerSlashing::from_ssz_bytes(body).ok().map(Op::ProposerSlashing),
             Kind::VoluntaryExit => SignedVoluntaryExit::from_ssz_bytes(body).ok().map(Op::VoluntaryExit),
             Kind::BlockHeader => BeaconBlock::from_ssz_bytes(body).ok().map(Op::BlockHeader),
+            Kind::Deposit => Deposit::from_ssz_bytes(body).ok().map(Op::Deposit),
+            Kind::Block => match body {
+                [flags, rest @ ..] => SignedBeaconBlock::from_ssz_bytes(rest).ok().map(|block| Op::Block(crate::block::BlockInput { flags: *flags, block })),
+                [] => None,
+            },
         }
     }
 
@@ -111,6 +140,12 @@ impl<E: EthSpec> Op<E> {
             Op::ProposerSlashing(x) => x.as_ssz_bytes(),
             Op::VoluntaryExit(x) => x.as_ssz_bytes(),
             Op::BlockHeader(x) => x.as_ssz_bytes(),
+            Op::Deposit(x) => x.as_ssz_bytes(),
+            Op::Block(x) => {
+                let mut out = vec![x.flags];
+                out.extend(x.block.as_ssz_bytes());
+                out
+            }
         }
     }
 }
@@ -131,25 +166,25 @@ pub fn frame(selector: u16, body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn pick<T: Copy, R: Rng>(rng: &mut R, items: &[T]) -> Option<T> {
+pub(crate) fn pick<T: Copy, R: Rng>(rng: &mut R, items: &[T]) -> Option<T> {
     if items.is_empty() {
         return None;
     }
     items.get(rng.gen_range(0..items.len())).copied()
 }
 
-fn root<R: Rng>(rng: &mut R) -> Root {
+pub(crate) fn root<R: Rng>(rng: &mut R) -> Root {
     Root::from(rng.gen::<[u8; 32]>())
 }
 
-fn signature<R: Rng>(rng: &mut R) -> BlsSignature {
+pub(crate) fn signature<R: Rng>(rng: &mut R) -> BlsSignature {
     let mut s = [0u8; 96];
     rng.fill(&mut s[..]);
     BlsSignature::from(s)
 }
 
 /// A value near `v` or at a boundary: `v ± 1..4`, 0, `u64::MAX`, `2^63`, or an interesting one.
-fn boundary<R: Rng>(rng: &mut R, v: u64) -> u64 {
+pub(crate) fn boundary<R: Rng>(rng: &mut R, v: u64) -> u64 {
     match rng.gen_range(0..6u8) {
         0 => v.wrapping_add(1),
         1 => v.wrapping_sub(1),
@@ -160,7 +195,7 @@ fn boundary<R: Rng>(rng: &mut R, v: u64) -> u64 {
     }
 }
 
-fn bits_of<E: EthSpec>(set: &[bool]) -> Option<BitList<E::MaxValidatorsPerCommittee>> {
+pub(crate) fn bits_of<E: EthSpec>(set: &[bool]) -> Option<BitList<E::MaxValidatorsPerCommittee>> {
     let mut b = BitList::with_capacity(set.len()).ok()?;
     for (i, v) in set.iter().enumerate() {
         b.set(i, *v).ok()?;
@@ -191,7 +226,7 @@ impl<E: EthSpec> Structured<E> {
         if views.is_empty() {
             return havoc(data, rng, max_len);
         }
-        if rng.gen_bool(self.config.generate.clamp(0.0, 1.0)) {
+        if rng.gen_bool(self.config.generate_for(kind)) {
             if let Some((selector, mut op)) = self.generate_op(kind, views, rng) {
                 if !rng.gen_bool(self.config.valid.clamp(0.0, 1.0)) {
                     if let Some(view) = views.get(usize::from(selector).checked_rem(views.len()).unwrap_or(0)) {
@@ -254,6 +289,8 @@ impl<E: EthSpec> Structured<E> {
                 Kind::ProposerSlashing => gen_proposer_slashing(view, rng).map(Op::ProposerSlashing),
                 Kind::VoluntaryExit => gen_voluntary_exit(view, rng).map(Op::VoluntaryExit),
                 Kind::BlockHeader => gen_block_header(view, rng).map(Op::BlockHeader),
+                Kind::Deposit => crate::deposit::gen_deposit(view, rng).map(Op::Deposit),
+                Kind::Block => crate::block::gen_block(view, rng).map(Op::Block),
             };
             if let (Some(op), Ok(selector)) = (op, u16::try_from(at)) {
                 return Some((selector, op));
@@ -271,6 +308,8 @@ fn perturb<E: EthSpec, R: Rng>(op: &mut Op<E>, view: &PoolView<E>, views: &[Pool
         Op::ProposerSlashing(s) => perturb_proposer_slashing(s, view, rng),
         Op::VoluntaryExit(e) => perturb_voluntary_exit(e, view, rng),
         Op::BlockHeader(b) => perturb_block_header(b, view, views, rng),
+        Op::Deposit(d) => crate::deposit::perturb_deposit(d, view, rng),
+        Op::Block(b) => crate::block::perturb_block(b, view, rng),
     }
 }
 
@@ -309,7 +348,7 @@ pub fn gen_attestation<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> O
     })
 }
 
-fn perturb_attestation<E: EthSpec, R: Rng>(a: &mut Attestation<E>, view: &PoolView<E>, rng: &mut R) {
+pub(crate) fn perturb_attestation<E: EthSpec, R: Rng>(a: &mut Attestation<E>, view: &PoolView<E>, rng: &mut R) {
     let d = &mut a.data;
     match rng.gen_range(0..9u8) {
         // Slot at and just outside the inclusion window.
@@ -603,7 +642,7 @@ pub fn gen_block_header<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> 
 }
 
 fn perturb_block_header<E: EthSpec, R: Rng>(b: &mut BeaconBlock<E>, view: &PoolView<E>, views: &[PoolView<E>], rng: &mut R) {
-    match rng.gen_range(0..6u8) {
+    match rng.gen_range(0..7u8) {
         0 => b.slot = pick(rng, &[view.latest_block_header.slot, view.slot.saturating_add(1), view.slot.saturating_sub(1)]).unwrap_or(0),
         1 => b.slot = boundary(rng, b.slot),
         2 => b.proposer_index = boundary(rng, b.proposer_index),
@@ -614,6 +653,16 @@ fn perturb_block_header<E: EthSpec, R: Rng>(b: &mut BeaconBlock<E>, view: &PoolV
             }
         }
         4 => b.parent_root = if rng.gen() { root(rng) } else { view.latest_block_header.parent_root },
+        // The header root with the state root process_slot would fill (differs when the
+        // state's header still has a zero state_root), or a slashed proposer.
+        5 => match rng.gen_range(0..2u8) {
+            0 => b.parent_root = view.parent_root_after_slots,
+            _ => {
+                if let Some(p) = (0u64..).zip(view.validators.iter()).find(|(_, v)| v.slashed).map(|(i, _)| i) {
+                    b.proposer_index = p;
+                }
+            }
+        },
         _ => b.body.graffiti = root(rng),
     }
 }

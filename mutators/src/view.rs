@@ -6,7 +6,7 @@
 //! generators fall back to a random value.
 
 use diverge_types::constants::{DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER, FAR_FUTURE_EPOCH};
-use diverge_types::{hash, BeaconBlockHeader, BeaconState, Checkpoint, EthSpec, Fork, Root, Shared, Validator};
+use diverge_types::{hash, BeaconBlockHeader, BeaconState, Checkpoint, Eth1Data, EthSpec, Fork, Root, Shared, Validator};
 use diverge_types::ssz_types::{FixedVector, VariableList};
 use diverge_types::TreeHash;
 use std::collections::BTreeMap;
@@ -52,6 +52,22 @@ pub struct PoolView<E: EthSpec> {
     pub previous_justified_checkpoint: Checkpoint,
     /// `state.current_justified_checkpoint`.
     pub current_justified_checkpoint: Checkpoint,
+    /// `state.eth1_data`.
+    pub eth1_data: Eth1Data,
+    /// `state.eth1_data_votes`.
+    pub eth1_data_votes: Shared<VariableList<Eth1Data, E::SlotsPerEth1VotingPeriod>>,
+    /// `state.eth1_deposit_index`.
+    pub eth1_deposit_index: u64,
+    /// The `parent_root` of a block at a slot after the state's: `hash_tree_root` of
+    /// `latest_block_header` once `process_slot` filled a zero `state_root` with
+    /// `hash_tree_root(state)`.
+    pub parent_root_after_slots: Root,
+    /// The deposit tree `eth1_data` commits to, when the generator knows it (memoised).
+    deposit_tree: OnceLock<Option<std::sync::Arc<crate::deposit::DepositTree>>>,
+    /// Known deposit trees by `deposit_count` (for an eth1 vote that changes `eth1_data`).
+    deposit_trees: Mutex<BTreeMap<u64, Option<std::sync::Arc<crate::deposit::DepositTree>>>>,
+    /// Proposers by slot (memoised).
+    proposers: Mutex<BTreeMap<u64, Option<u64>>>,
     /// Shufflings by epoch (previous and current are the ones asked for).
     shufflings: Mutex<BTreeMap<u64, Option<std::sync::Arc<Shuffling>>>>,
     /// `get_beacon_proposer_index(state)`.
@@ -78,6 +94,19 @@ impl<E: EthSpec> PoolView<E> {
             randao_mixes: state.randao_mixes.clone(),
             previous_justified_checkpoint: state.previous_justified_checkpoint,
             current_justified_checkpoint: state.current_justified_checkpoint,
+            eth1_data: state.eth1_data.clone(),
+            eth1_data_votes: state.eth1_data_votes.clone(),
+            eth1_deposit_index: state.eth1_deposit_index,
+            parent_root_after_slots: {
+                let mut header = state.latest_block_header.clone();
+                if header.state_root == Root::ZERO {
+                    header.state_root = state.tree_hash_root();
+                }
+                header.tree_hash_root()
+            },
+            deposit_tree: OnceLock::new(),
+            deposit_trees: Mutex::new(BTreeMap::new()),
+            proposers: Mutex::new(BTreeMap::new()),
             shufflings: Mutex::new(BTreeMap::new()),
             proposer: OnceLock::new(),
             exitable: OnceLock::new(),
@@ -188,13 +217,50 @@ impl<E: EthSpec> PoolView<E> {
     /// `get_beacon_proposer_index(state)` at the view's slot; `None` on an empty registry or the
     /// `effective_balance * MAX_RANDOM_BYTE` overflow of a crafted state.
     pub fn proposer_index(&self) -> Option<u64> {
-        *self.proposer.get_or_init(|| self.compute_proposer())
+        *self.proposer.get_or_init(|| self.compute_proposer(self.slot))
     }
 
-    fn compute_proposer(&self) -> Option<u64> {
-        let epoch = self.current_epoch();
+    /// `get_beacon_proposer_index` of the state after `process_slots(state, slot)`, computed from
+    /// this state's registry: exact within the current epoch; in the next epoch, exact unless
+    /// the epoch transition changes an effective balance (`process_effective_balance_updates`)
+    /// the sampling reads (the active set and the seed's RANDAO mix do not change).
+    pub fn proposer_at(&self, slot: u64) -> Option<u64> {
+        if slot == self.slot {
+            return self.proposer_index();
+        }
+        let mut map = self.proposers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = map.get(&slot) {
+            return *p;
+        }
+        let p = self.compute_proposer(slot);
+        map.insert(slot, p);
+        p
+    }
+
+    /// The [`crate::deposit::DepositTree`] that `eth1_data` commits to, when `eth1_data` carries
+    /// the crafted states' marker and the recomputed root matches.
+    pub fn deposit_tree(&self) -> Option<std::sync::Arc<crate::deposit::DepositTree>> {
+        self.deposit_tree.get_or_init(|| self.known_tree(&self.eth1_data)).clone()
+    }
+
+    /// The known deposit tree `data` commits to (an eth1 vote's), memoised by deposit count.
+    pub fn known_tree(&self, data: &Eth1Data) -> Option<std::sync::Arc<crate::deposit::DepositTree>> {
+        if data.block_hash != crate::deposit::tree_marker() || data.deposit_count > 4096 {
+            return None;
+        }
+        let tree = {
+            let mut map = self.deposit_trees.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(data.deposit_count)
+                .or_insert_with(|| crate::deposit::DepositTree::for_registry::<E>(&self.validators, data.deposit_count).map(std::sync::Arc::new))
+                .clone()
+        };
+        tree.filter(|t| t.root == data.deposit_root)
+    }
+
+    fn compute_proposer(&self, slot: u64) -> Option<u64> {
+        let epoch = slot.checked_div(E::SLOTS_PER_EPOCH)?;
         let mut pre = self.seed(epoch, DOMAIN_BEACON_PROPOSER)?.to_vec();
-        pre.extend_from_slice(&self.slot.to_le_bytes());
+        pre.extend_from_slice(&slot.to_le_bytes());
         let seed = hash(&pre);
         let indices = self.active_indices(epoch);
         let total = indices.len() as u64;

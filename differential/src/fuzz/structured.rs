@@ -1,7 +1,7 @@
 //! `diverge fuzz --mutator havoc|structured|mixed`: the structure-aware, state-aware mutators of
 //! `diverge-mutators` (issue 13) behind the loop's [`Mutator`] trait. `attestation`,
-//! `attester_slashing`, `proposer_slashing`, `voluntary_exit` and `block_header` get them; every
-//! other target keeps [`Havoc`].
+//! `attester_slashing`, `proposer_slashing`, `voluntary_exit`, `block_header`, `deposit` and
+//! `block` get them ([`Kind::from_name`]); every other target keeps [`Havoc`].
 
 use super::mutate::{Havoc, Mutator};
 use crate::pool::{PoolError, StatePool};
