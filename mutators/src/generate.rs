@@ -68,11 +68,11 @@ pub struct Config {
 
 /// With [`Config::sign`]: the chance that a mutation moves a signature (corrupt or swap) instead
 /// of a field.
-pub const SIGNATURE_MOVE: f64 = 0.15;
+pub const SIGNATURE_MOVE: f64 = 0.1;
 
 /// With [`Config::sign`]: the chance that a field move is followed by re-signing, so that the
 /// field, not the signature, is what the input tests.
-pub const RESIGN: f64 = 0.85;
+pub const RESIGN: f64 = 0.9;
 
 impl Default for Config {
     /// `generate` 0.25, `valid` 0.5. With them, `diverge fuzz --mutator structured` keeps 17–24 %
