@@ -2,7 +2,8 @@
 //! target. The validity rules mirror consensus-specs v1.1.10 `specs/phase0/beacon-chain.md`:
 //! `process_attestation`, `process_attester_slashing` (`is_slashable_attestation_data`,
 //! `is_valid_indexed_attestation`, `is_slashable_validator`), `process_proposer_slashing`,
-//! `process_voluntary_exit` and `process_block_header`; signatures are left to `assume-valid`.
+//! `process_voluntary_exit` and `process_block_header`. Signatures: random bytes under
+//! `assume-valid`; with [`Config::sign`] real ones ([`crate::sign`]).
 
 use crate::havoc::{havoc, INTERESTING_U64};
 use crate::view::PoolView;
@@ -64,13 +65,26 @@ pub struct Config {
     pub generate: f64,
     /// Chance that a generated operation is left valid; otherwise one field is perturbed.
     pub valid: f64,
+    /// Real signatures (`--bls real`): generated operations are signed with the spec tests' keys
+    /// ([`crate::sign`]), a mutation re-signs what it changed with probability [`RESIGN`] or moves
+    /// the signature itself (corrupt or swap). Off under `assume-valid`, where it would cost
+    /// signing time and test nothing.
+    pub sign: bool,
 }
+
+/// With [`Config::sign`]: the chance that a mutation moves a signature (corrupt or swap) instead
+/// of a field.
+pub const SIGNATURE_MOVE: f64 = 0.1;
+
+/// With [`Config::sign`]: the chance that a field move is followed by re-signing, so that the
+/// field, not the signature, is what the input tests.
+pub const RESIGN: f64 = 0.9;
 
 impl Default for Config {
     /// `generate` 0.25, `valid` 0.5. With them, `diverge fuzz --mutator structured` keeps 17–24 %
     /// of its executions valid and under 6 % undecodable on the minimal pool (README table).
     fn default() -> Self {
-        Config { generate: 0.25, valid: 0.5 }
+        Config { generate: 0.25, valid: 0.5, sign: false }
     }
 }
 
@@ -230,7 +244,7 @@ impl<E: EthSpec> Structured<E> {
             if let Some((selector, mut op)) = self.generate_op(kind, views, rng) {
                 if !rng.gen_bool(self.config.valid.clamp(0.0, 1.0)) {
                     if let Some(view) = views.get(usize::from(selector).checked_rem(views.len()).unwrap_or(0)) {
-                        perturb(&mut op, view, views, rng);
+                        self.perturb_signed(&mut op, view, views, rng);
                     }
                 }
                 *data = frame(selector, &op.encode());
@@ -245,19 +259,43 @@ impl<E: EthSpec> Structured<E> {
         let Some(view) = views.get(at) else { return havoc(data, rng, max_len) };
         match rng.gen_range(0..10u8) {
             // Another pool state, same operation (its roots and checkpoints no longer match).
-            0 => selector = u16::try_from(rng.gen_range(0..views.len())).unwrap_or(0),
+            0 => {
+                selector = u16::try_from(rng.gen_range(0..views.len())).unwrap_or(0);
+                if let (true, Some(other)) = (self.config.sign, views.get(usize::from(selector))) {
+                    if rng.gen_bool(RESIGN) {
+                        let _ = crate::sign::sign_op(other, &mut op);
+                    }
+                }
+            }
             // Byte havoc on a decodable input (malformed SSZ stays reachable).
             1 => return havoc(data, rng, max_len),
             // One or two field moves.
             _ => {
-                perturb(&mut op, view, views, rng);
+                self.perturb_signed(&mut op, view, views, rng);
                 if rng.gen_bool(0.25) {
-                    perturb(&mut op, view, views, rng);
+                    self.perturb_signed(&mut op, view, views, rng);
                 }
             }
         }
         *data = frame(selector, &op.encode());
         data.truncate(max_len);
+    }
+
+    /// [`perturb`], and with [`Config::sign`]: a signature move instead (probability
+    /// [`SIGNATURE_MOVE`]), or after a field move that left the signatures alone, re-signing
+    /// (probability [`RESIGN`]).
+    fn perturb_signed<R: Rng>(&self, op: &mut Op<E>, view: &PoolView<E>, views: &[PoolView<E>], rng: &mut R) {
+        if !self.config.sign {
+            return perturb(op, view, views, rng);
+        }
+        if rng.gen_bool(SIGNATURE_MOVE) {
+            return crate::sign::mutate_signature(view, op, rng);
+        }
+        let before = crate::sign::signatures(op);
+        perturb(op, view, views, rng);
+        if crate::sign::signatures(op) == before && rng.gen_bool(RESIGN) {
+            let _ = crate::sign::sign_op(view, op);
+        }
     }
 
     /// For engines that hand over only a buffer, a size bound and a seed (libFuzzer's
@@ -269,8 +307,8 @@ impl<E: EthSpec> Structured<E> {
         data.len()
     }
 
-    /// A framed input of `kind` that is valid by construction on the pool state it selects (up
-    /// to signatures), or `None` when no pool state admits one.
+    /// A framed input of `kind` that is valid by construction on the pool state it selects
+    /// (signatures included with [`Config::sign`]), or `None` when no pool state admits one.
     pub fn generate<R: Rng>(&self, kind: Kind, views: &[PoolView<E>], rng: &mut R) -> Option<Vec<u8>> {
         self.generate_op(kind, views, rng).map(|(s, op)| frame(s, &op.encode()))
     }
@@ -292,7 +330,10 @@ impl<E: EthSpec> Structured<E> {
                 Kind::Deposit => crate::deposit::gen_deposit(view, rng).map(Op::Deposit),
                 Kind::Block => crate::block::gen_block(view, rng).map(Op::Block),
             };
-            if let (Some(op), Ok(selector)) = (op, u16::try_from(at)) {
+            if let (Some(mut op), Ok(selector)) = (op, u16::try_from(at)) {
+                if self.config.sign {
+                    let _ = crate::sign::sign_op(view, &mut op);
+                }
                 return Some((selector, op));
             }
         }

@@ -11,15 +11,19 @@
 //! as libFuzzer's `fuzz_mutator!` and AFL++'s `afl_custom_fuzz` provide; the built-in loop passes
 //! its own RNG ([`Structured::mutate`]).
 //!
-//! Signatures are not generated in this slice: inputs carry the input's own signature or random
-//! bytes, which is what `--bls assume-valid` (the campaigns' default) accepts.
-//! Exception: the leaves of the crafted states' deposit trees ([`deposit`]) carry real
-//! signatures of the spec-test keys, since a tree's root fixes them.
+//! Signatures: under `--bls assume-valid` (the campaigns' default) inputs carry their own
+//! signature or random bytes. With [`Config::sign`] (`--bls real`) generated operations carry real
+//! signatures and aggregates made with the spec tests' deterministic keys ([`keys`], [`sign`]),
+//! and a mutation keeps, re-signs, corrupts or swaps them. The leaves of the crafted states'
+//! deposit trees ([`deposit`]) always carry real signatures of the spec-test keys, since a tree's
+//! root fixes them (and deposit signatures are verified under every BLS mode).
 
 pub mod block;
 pub mod deposit;
 pub mod generate;
 pub mod havoc;
+pub mod keys;
+pub mod sign;
 pub mod view;
 
 pub use generate::{Config, Kind, Structured};

@@ -102,7 +102,7 @@ fn same_seed_same_bytes() {
 fn undecodable_input_gets_havoc() {
     let views = views();
     // Never generate: every call goes through decode, so an undecodable input must get havoc.
-    let m = Structured::<E>::new(Config { generate: 0.0, valid: 0.5 });
+    let m = Structured::<E>::new(Config { generate: 0.0, valid: 0.5, ..Config::default() });
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     for &kind in Kind::ALL {
         for len in [0usize, 1, 2, 3, 7, 100, 300] {

@@ -12,7 +12,7 @@ use diverge::runner::RunnerConfig;
 use diverge::session::Session;
 use diverge::supervisor::{self, Counters, ExecRequest, ExecResult, FuzzWork, Slot, WorkerFinding, WorkerMode, WorkerSpec, EXIT_SETUP_FAILED, EXIT_WRITE_FAILED};
 use diverge::target::Target;
-use diverge_types::Preset;
+use diverge_types::{BlsMode, Preset};
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,7 +80,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
     let structured = work.targets.iter().any(|t| diverge_mutators::Kind::from_name(&t.target).is_some());
     let mutator = match (structured, Preset::from_name(&spec.preset)) {
         (true, Some(preset)) => match PoolMutator::new(spec.options.mutator, preset, &spec.pool) {
-            Ok(m) => m,
+            Ok(m) => m.with_bls(parse_bls(&spec.bls).unwrap_or(BlsMode::AssumeValid)),
             Err(e) => return setup_failed(format!("loading the pool for the {} mutator: {e}", spec.options.mutator.name())),
         },
         _ => PoolMutator::havoc(),

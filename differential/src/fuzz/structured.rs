@@ -7,7 +7,7 @@ use super::mutate::{Havoc, Mutator};
 use crate::pool::{PoolError, StatePool};
 use crate::target::Target;
 use diverge_mutators::{Config, Kind, PoolView, Structured};
-use diverge_types::{EthSpec, MainnetSpec, MinimalSpec, Preset};
+use diverge_types::{BlsMode, EthSpec, MainnetSpec, MinimalSpec, Preset};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -94,6 +94,20 @@ impl PoolMutator {
             Preset::Mainnet => typed::<MainnetSpec>(pool_dir)?.map(Views::Mainnet),
         };
         Ok(PoolMutator { kind, views })
+    }
+
+    /// Signs generated inputs for real under [`BlsMode::Real`] ([`Config::sign`]: the spec tests'
+    /// keys, aggregates for attestations; a mutation keeps, re-signs, corrupts or swaps them), so a
+    /// `--bls real` campaign compares the signature paths. Off under `assume-valid`, where signing
+    /// would only cost time.
+    pub fn with_bls(mut self, mode: BlsMode) -> Self {
+        let sign = mode == BlsMode::Real;
+        match &mut self.views {
+            Some(Views::Minimal(t)) => t.structured.config.sign = sign,
+            Some(Views::Mainnet(t)) => t.structured.config.sign = sign,
+            None => {}
+        }
+        self
     }
 
     /// The kind in use.

@@ -6,7 +6,6 @@ use crate::arith::{u, SafeArith};
 use crate::block_processing::process_deposit::process_deposit;
 use crate::helpers::{hash_concat, is_active_validator};
 use crate::state::{FastState, MState};
-use diverge_types::bls::BlsMode;
 use diverge_types::constants::{DEPOSIT_CONTRACT_TREE_DEPTH, GENESIS_EPOCH};
 use diverge_types::ssz_types::typenum::U4;
 use diverge_types::ssz_types::{BitVector, VariableList};
@@ -66,11 +65,12 @@ impl DepositTree {
     }
 }
 
-/// `initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)`.
+/// `initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)`. No BLS mode:
+/// deposit signatures are verified under every mode ([`process_deposit`]).
 ///
 /// # Errors
 /// [`Reject::DepositInvalidMerkleProof`], overflow.
-pub fn initialize_beacon_state_from_eth1<E: EthSpec>(eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject> {
+pub fn initialize_beacon_state_from_eth1<E: EthSpec>(eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>, Reject> {
     let fork = Fork { previous_version: E::GENESIS_FORK_VERSION, current_version: E::GENESIS_FORK_VERSION, epoch: GENESIS_EPOCH };
     let empty_body = BeaconBlockBody::<E> {
         randao_reveal: BlsSignature::ZERO,
@@ -111,7 +111,7 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(eth1_block_hash: Root, eth1
     for deposit in deposits {
         tree.push(deposit.data.tree_hash_root().0);
         fs.state.eth1_data.deposit_root = tree.root();
-        process_deposit(&mut fs, deposit, bls == BlsMode::Real)?;
+        process_deposit(&mut fs, deposit)?;
     }
     let n = fs.state.validators.len();
     for i in 0..n {

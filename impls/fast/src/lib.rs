@@ -81,7 +81,7 @@ impl<E: EthSpec> Phase0Impl<E> for FastImpl {
             Operation::Attestation(a) => process_attestation::process_attestation(fs, a, &mut v),
             Operation::AttesterSlashing(s) => process_attester_slashing::process_attester_slashing(fs, s, &mut v),
             Operation::ProposerSlashing(s) => process_proposer_slashing::process_proposer_slashing(fs, s, &mut v),
-            Operation::Deposit(d) => process_deposit::process_deposit(fs, d, bls == BlsMode::Real),
+            Operation::Deposit(d) => process_deposit::process_deposit(fs, d),
             Operation::VoluntaryExit(e) => process_voluntary_exit::process_voluntary_exit(fs, e, &mut v),
             Operation::BlockHeader(b) => process_block_header::process_block_header(fs, b),
             Operation::Block { block, validate_result } => state_transition::state_transition(fs, block, *validate_result, bls),
@@ -103,8 +103,9 @@ impl<E: EthSpec> Phase0Impl<E> for FastImpl {
         epoch_processing::process_rewards_and_penalties::get_attestation_deltas(&fs, &s)
     }
 
-    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject> {
-        genesis::initialize_beacon_state_from_eth1::<E>(eth1_block_hash, eth1_timestamp, deposits, bls)
+    // Genesis verifies only deposit signatures, which are verified under every mode.
+    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit], _bls: BlsMode) -> Result<BeaconState<E>, Reject> {
+        genesis::initialize_beacon_state_from_eth1::<E>(eth1_block_hash, eth1_timestamp, deposits)
     }
 
     fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {

@@ -9,7 +9,7 @@ use diverge_types::constants::GENESIS_EPOCH;
 use diverge_types::ssz_types::typenum::U4294967296;
 use diverge_types::ssz_types::{BitVector, FixedVector, VariableList};
 use diverge_types::{
-    hash_tree_root, BeaconBlockBody, BeaconBlockHeader, BeaconState, BlsMode, Checkpoint, Deposit, DepositData,
+    hash_tree_root, BeaconBlockBody, BeaconBlockHeader, BeaconState, Checkpoint, Deposit, DepositData,
     EthSpec, Eth1Data, Fork, Reject, Root,
 };
 
@@ -31,7 +31,8 @@ fn empty_block_body<E: EthSpec>() -> BeaconBlockBody<E> {
 /// <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#genesis-state>
 ///
 /// Each deposit is checked against the deposit root of the deposit list up to and including it,
-/// as in the spec; deposits with an invalid proof of possession are skipped.
+/// as in the spec; deposits with an invalid proof of possession are skipped (always verified:
+/// no BLS mode, see [`process_deposit`]).
 ///
 /// # Errors
 /// [`Reject::DepositInvalidMerkleProof`], [`Reject::ArithmeticOverflow`]
@@ -40,7 +41,6 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(
     eth1_block_hash: Root,
     eth1_timestamp: u64,
     deposits: &[Deposit],
-    bls: BlsMode,
 ) -> Result<BeaconState<E>> {
     let fork = Fork {
         previous_version: E::GENESIS_FORK_VERSION,
@@ -80,7 +80,7 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(
         // > deposit_data_list = List[DepositData, 2**DEPOSIT_CONTRACT_TREE_DEPTH](*leaves[:index + 1])
         leaves.push(deposit.data.clone()).map_err(|_| Reject::ListFull)?;
         state.eth1_data.deposit_root = hash_tree_root(&leaves);
-        process_deposit(&mut state, deposit, bls)?;
+        process_deposit(&mut state, deposit)?;
     }
 
     // Process activations

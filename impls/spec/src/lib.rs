@@ -108,7 +108,7 @@ impl<E: EthSpec> Phase0Impl<E> for SpecImpl {
             Operation::Attestation(a) => process_attestation(state, a, bls),
             Operation::AttesterSlashing(s) => process_attester_slashing(state, s, bls),
             Operation::ProposerSlashing(s) => process_proposer_slashing(state, s, bls),
-            Operation::Deposit(d) => process_deposit(state, d, bls),
+            Operation::Deposit(d) => process_deposit(state, d),
             Operation::VoluntaryExit(e) => process_voluntary_exit(state, e, bls),
             Operation::BlockHeader(b) => process_block_header(state, b),
             Operation::Block { block, validate_result } => {
@@ -156,9 +156,10 @@ impl<E: EthSpec> Phase0Impl<E> for SpecImpl {
         eth1_block_hash: Root,
         eth1_timestamp: u64,
         deposits: &[Deposit],
-        bls: BlsMode,
+        // Genesis verifies only deposit signatures, which are verified under every mode.
+        _bls: BlsMode,
     ) -> Result<BeaconState<E>> {
-        genesis::initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits, bls)
+        genesis::initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)
     }
 
     fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool> {

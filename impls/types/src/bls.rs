@@ -9,6 +9,13 @@
 //!   implementations still do everything else the spec does before the call (index range checks,
 //!   public-key lookups), so an out-of-range index is still rejected (beacon-fuzz #61, #88).
 //!
+//! Verification results are memoised per thread ([`memo`]): the implementations of one execution
+//! check the same signature sets, so together they pay for one pairing check per distinct set.
+//!
+//! Deposit signatures are the exception to the mode: [`verify_deposit_signature`] always verifies
+//! (a bad one skips the deposit instead of rejecting it, so it decides the post-state, not
+//! validity; assuming it valid would leave the skip branch uncompared).
+//!
 //! Only cryptography lives here, never logic under test.
 
 use crate::{BlsPubkey, BlsSignature, Root};
@@ -39,9 +46,14 @@ impl BlsMode {
 }
 
 /// A decompressed public key that passed `KeyValidate` (on the curve, in the subgroup, not the
-/// identity). Worth caching per validator: validation costs ~63 µs.
+/// identity), with the 48 bytes it was decoded from (the [`memo`] key, so a check through a cached
+/// key and one through the same bytes share an entry). Worth caching per validator: validation
+/// costs ~63 µs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicKey(min_pk::PublicKey);
+pub struct PublicKey {
+    key: min_pk::PublicKey,
+    bytes: BlsPubkey,
+}
 
 impl PublicKey {
     /// `KeyValidate(pubkey)`: decompresses and checks the 48-byte key.
@@ -50,9 +62,51 @@ impl PublicKey {
     /// [`BlsError::InvalidPublicKey`] when the bytes are not a valid, non-identity subgroup point.
     pub fn from_bytes(bytes: &BlsPubkey) -> Result<Self, BlsError> {
         min_pk::PublicKey::key_validate(bytes.as_slice())
-            .map(PublicKey)
+            .map(|key| PublicKey { key, bytes: *bytes })
             .map_err(|_| BlsError::InvalidPublicKey)
     }
+
+    /// The 48 bytes the key was decoded from.
+    pub fn bytes(&self) -> &BlsPubkey {
+        &self.bytes
+    }
+}
+
+/// A BLS secret key (a scalar below the group order `r`), for building signed inputs: the fuzz
+/// generators sign with the spec tests' deterministic keys (`diverge-mutators` `keys`). Pure
+/// cryptography (`blst` `min_pk::SecretKey`); no implementation under test holds one.
+#[derive(Clone, Debug)]
+pub struct SecretKey(min_pk::SecretKey);
+
+impl SecretKey {
+    /// The key of the 32-byte big-endian scalar `bytes` (`blst` `SecretKey::from_bytes`).
+    ///
+    /// # Errors
+    /// [`BlsError::InvalidSecretKey`] for zero or a scalar not below `r`.
+    pub fn from_be_bytes(bytes: &[u8; 32]) -> Result<Self, BlsError> {
+        min_pk::SecretKey::from_bytes(bytes).map(SecretKey).map_err(|_| BlsError::InvalidSecretKey)
+    }
+
+    /// `SkToPk`: the compressed public key (one G1 multiplication, ~50 µs).
+    pub fn public_key(&self) -> BlsPubkey {
+        BlsPubkey::from(self.0.sk_to_pk().compress())
+    }
+
+    /// `Sign(sk, message)` with the Ethereum PoP DST: the compressed G2 signature of a signing
+    /// root.
+    pub fn sign(&self, message: &Root) -> BlsSignature {
+        BlsSignature::from(self.0.sign(message.as_slice(), DST, &[]).compress())
+    }
+}
+
+/// `Aggregate(signatures)`: the compressed sum of the signatures (`blst` `AggregateSignature`,
+/// each one decompressed and subgroup-checked). `None` for an empty list or a signature that does
+/// not decompress.
+pub fn aggregate_signatures(signatures: &[BlsSignature]) -> Option<BlsSignature> {
+    let sigs: Vec<min_pk::Signature> = signatures.iter().map(|s| signature(s).ok()).collect::<Option<_>>()?;
+    let refs: Vec<&min_pk::Signature> = sigs.iter().collect();
+    let sum = min_pk::AggregateSignature::aggregate(&refs, true).ok()?;
+    Some(BlsSignature::from(sum.to_signature().compress()))
 }
 
 /// Errors of the wrapper. Verification functions turn these into `false`, as the spec's
@@ -65,6 +119,9 @@ pub enum BlsError {
     /// The signature does not decompress.
     #[error("invalid BLS signature encoding")]
     InvalidSignature,
+    /// A secret key that is zero or not below the group order.
+    #[error("invalid BLS secret key")]
+    InvalidSecretKey,
 }
 
 fn signature(bytes: &BlsSignature) -> Result<min_pk::Signature, BlsError> {
@@ -72,47 +129,67 @@ fn signature(bytes: &BlsSignature) -> Result<min_pk::Signature, BlsError> {
 }
 
 /// Spec `bls.Verify(pubkey, message, signature)`: decompresses the key and signature on every call
-/// (what the plain implementation does). `false` on any invalid encoding.
+/// (what the plain implementation does). `false` on any invalid encoding. Memoised ([`memo`]):
+/// the same result as `FastAggregateVerify([pubkey], message, signature)`, which it is.
 pub fn verify(mode: BlsMode, pubkey: &BlsPubkey, message: &Root, sig: &BlsSignature) -> bool {
     match mode {
         BlsMode::AssumeValid => true,
-        BlsMode::Real => match PublicKey::from_bytes(pubkey) {
-            Ok(pk) => verify_with_key(mode, &pk, message, sig),
+        BlsMode::Real => memo::check(&[pubkey], message, sig, || match PublicKey::from_bytes(pubkey) {
+            Ok(pk) => raw_fast_aggregate_verify(&[&pk], message, sig),
             Err(_) => false,
-        },
+        }),
     }
 }
 
-/// `bls.Verify` with an already validated key (for implementations that cache keys).
+/// `bls.Verify` with an already validated key (for implementations that cache keys). Memoised.
 pub fn verify_with_key(mode: BlsMode, pubkey: &PublicKey, message: &Root, sig: &BlsSignature) -> bool {
     match mode {
         BlsMode::AssumeValid => true,
-        BlsMode::Real => match signature(sig) {
-            Ok(s) => s.verify(true, message.as_slice(), DST, &[], &pubkey.0, false) == BLST_ERROR::BLST_SUCCESS,
-            Err(_) => false,
-        },
+        BlsMode::Real => memo::check(&[&pubkey.bytes], message, sig, || raw_fast_aggregate_verify(&[pubkey], message, sig)),
     }
 }
 
+/// The deposit proof of possession, `bls.Verify(pubkey, signing_root, signature)` in
+/// `process_deposit`: **deposit signatures are always verified**, under [`BlsMode::AssumeValid`]
+/// too. A bad one makes the spec skip the deposit (no validator added), not reject the input, so
+/// it decides the post-state rather than validity; assuming it valid would never compare the skip
+/// branch. Every implementation calls this (or [`verify_deposit_signature_with_key`]) for
+/// deposits, whatever the mode. Memoised like [`verify`].
+pub fn verify_deposit_signature(pubkey: &BlsPubkey, message: &Root, sig: &BlsSignature) -> bool {
+    verify(BlsMode::Real, pubkey, message, sig)
+}
+
+/// [`verify_deposit_signature`] with an already validated key: always verified, whatever the mode.
+pub fn verify_deposit_signature_with_key(pubkey: &PublicKey, message: &Root, sig: &BlsSignature) -> bool {
+    verify_with_key(BlsMode::Real, pubkey, message, sig)
+}
+
 /// Spec `bls.FastAggregateVerify(pubkeys, message, signature)`: `false` for an empty key list or
-/// any invalid key or signature encoding. Decompresses every key (the plain implementation's way).
+/// any invalid key or signature encoding. Decompresses every key (the plain implementation's way)
+/// unless the memo knows the answer.
 pub fn fast_aggregate_verify(mode: BlsMode, pubkeys: &[BlsPubkey], message: &Root, sig: &BlsSignature) -> bool {
     match mode {
         BlsMode::AssumeValid => true,
         BlsMode::Real => {
-            let keys: Result<Vec<PublicKey>, _> = pubkeys.iter().map(PublicKey::from_bytes).collect();
-            match keys {
-                Ok(keys) => {
-                    let refs: Vec<&PublicKey> = keys.iter().collect();
-                    fast_aggregate_verify_with_keys(mode, &refs, message, sig)
-                }
-                Err(_) => false,
+            if pubkeys.is_empty() {
+                return false;
             }
+            let bytes: Vec<&BlsPubkey> = pubkeys.iter().collect();
+            memo::check(&bytes, message, sig, || {
+                let keys: Result<Vec<PublicKey>, _> = pubkeys.iter().map(PublicKey::from_bytes).collect();
+                match keys {
+                    Ok(keys) => {
+                        let refs: Vec<&PublicKey> = keys.iter().collect();
+                        raw_fast_aggregate_verify(&refs, message, sig)
+                    }
+                    Err(_) => false,
+                }
+            })
         }
     }
 }
 
-/// `FastAggregateVerify` over already validated keys. `false` for an empty key list.
+/// `FastAggregateVerify` over already validated keys. `false` for an empty key list. Memoised.
 pub fn fast_aggregate_verify_with_keys(mode: BlsMode, pubkeys: &[&PublicKey], message: &Root, sig: &BlsSignature) -> bool {
     match mode {
         BlsMode::AssumeValid => true,
@@ -120,10 +197,122 @@ pub fn fast_aggregate_verify_with_keys(mode: BlsMode, pubkeys: &[&PublicKey], me
             if pubkeys.is_empty() {
                 return false;
             }
-            let Ok(s) = signature(sig) else { return false };
-            let raw: Vec<&min_pk::PublicKey> = pubkeys.iter().map(|k| &k.0).collect();
-            s.fast_aggregate_verify(true, message.as_slice(), DST, &raw) == BLST_ERROR::BLST_SUCCESS
+            let bytes: Vec<&BlsPubkey> = pubkeys.iter().map(|k| &k.bytes).collect();
+            memo::check(&bytes, message, sig, || raw_fast_aggregate_verify(pubkeys, message, sig))
         }
+    }
+}
+
+/// The pairing check itself, never memoised: `false` for an empty key list or a signature that
+/// does not decompress or is not in the subgroup.
+fn raw_fast_aggregate_verify(pubkeys: &[&PublicKey], message: &Root, sig: &BlsSignature) -> bool {
+    if pubkeys.is_empty() {
+        return false;
+    }
+    let Ok(s) = signature(sig) else { return false };
+    let raw: Vec<&min_pk::PublicKey> = pubkeys.iter().map(|k| &k.key).collect();
+    s.fast_aggregate_verify(true, message.as_slice(), DST, &raw) == BLST_ERROR::BLST_SUCCESS
+}
+
+/// The memo of signature checks (architecture.md §6): per thread, a direct-mapped table of
+/// [`memo::SLOTS`] entries, each the full 256-bit key `sha256(key count ‖ compressed keys ‖ message
+/// ‖ signature)` and the result of `FastAggregateVerify` (= `Verify` for one key). An entry is used
+/// only when the whole digest matches, so a hit returns what the check would (up to a SHA-256
+/// collision); a new key evicts the one in its slot. The implementations of one execution run on
+/// one thread and check the same sets, so together they pay for one pairing per distinct set; a
+/// batch ([`verify_signature_sets`]) whose every set is already known valid passes without one.
+/// Bounded: about 160 KiB per thread that checks real signatures (allocated on first use). Set
+/// `DIVERGE_BLS_MEMO=off` to disable it (measurements).
+pub mod memo {
+    use super::{BlsPubkey, BlsSignature, Root};
+    use std::cell::RefCell;
+
+    /// Entries per thread (a power of two).
+    pub const SLOTS: usize = 4096;
+
+    struct Table {
+        entries: Vec<Option<([u8; 32], bool)>>,
+        hits: u64,
+        misses: u64,
+    }
+
+    thread_local! {
+        static TABLE: RefCell<Table> = const { RefCell::new(Table { entries: Vec::new(), hits: 0, misses: 0 }) };
+    }
+
+    /// Whether the memo is on: unless `DIVERGE_BLS_MEMO` is `off` or `0` (read once per process).
+    pub fn enabled() -> bool {
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ON.get_or_init(|| !matches!(std::env::var("DIVERGE_BLS_MEMO").as_deref(), Ok("off" | "0")))
+    }
+
+    /// The 256-bit memo key of `FastAggregateVerify(pubkeys, message, signature)`.
+    pub fn digest(pubkeys: &[&BlsPubkey], message: &Root, sig: &BlsSignature) -> [u8; 32] {
+        let mut material = Vec::with_capacity(pubkeys.len().saturating_mul(48).saturating_add(136));
+        material.extend_from_slice(&(pubkeys.len() as u64).to_le_bytes());
+        for k in pubkeys {
+            material.extend_from_slice(k.as_slice());
+        }
+        material.extend_from_slice(message.as_slice());
+        material.extend_from_slice(sig.as_slice());
+        crate::hash(&material)
+    }
+
+    fn slot(digest: &[u8; 32]) -> usize {
+        let [a, b, ..] = *digest;
+        usize::from(u16::from_le_bytes([a, b])) & SLOTS.wrapping_sub(1)
+    }
+
+    /// The memoised result for `digest`, if known on this thread.
+    pub fn lookup(digest: &[u8; 32]) -> Option<bool> {
+        if !enabled() {
+            return None;
+        }
+        TABLE.with(|t| {
+            let mut t = t.try_borrow_mut().ok()?;
+            let found = match t.entries.get(slot(digest)) {
+                Some(Some((d, result))) if d == digest => Some(*result),
+                _ => None,
+            };
+            if found.is_some() {
+                t.hits = t.hits.saturating_add(1);
+            }
+            found
+        })
+    }
+
+    fn insert(digest: [u8; 32], result: bool) {
+        TABLE.with(|t| {
+            if let Ok(mut t) = t.try_borrow_mut() {
+                if t.entries.is_empty() {
+                    t.entries = vec![None; SLOTS];
+                }
+                t.misses = t.misses.saturating_add(1);
+                if let Some(e) = t.entries.get_mut(slot(&digest)) {
+                    *e = Some((digest, result));
+                }
+            }
+        });
+    }
+
+    /// The memoised result of the check of `(pubkeys, message, sig)`, or `compute()`'s (then
+    /// remembered).
+    pub fn check(pubkeys: &[&BlsPubkey], message: &Root, sig: &BlsSignature, compute: impl FnOnce() -> bool) -> bool {
+        if !enabled() {
+            return compute();
+        }
+        let d = digest(pubkeys, message, sig);
+        if let Some(result) = lookup(&d) {
+            return result;
+        }
+        let result = compute();
+        insert(d, result);
+        result
+    }
+
+    /// This thread's (hits, misses) since it started: a miss is a check that ran.
+    pub fn counts() -> (u64, u64) {
+        TABLE.with(|t| t.try_borrow().map(|t| (t.hits, t.misses)).unwrap_or((0, 0)))
     }
 }
 
@@ -221,8 +410,21 @@ pub fn batch_scalars(seed: &BatchSeed, sets: &[SignatureSet]) -> Vec<u64> {
 /// thread's [`current_batch_seed`]). `true` for an empty slice. Equivalent, except with
 /// probability about 2^-64, to every set passing `FastAggregateVerify`; use
 /// [`verify_signature_set`] to name the failing one.
+///
+/// When the memo already knows every set valid (the spec implementation checked them one by one
+/// in the same execution), the batch passes without a pairing: a batch of valid sets passes under
+/// any scalars, so this is the batch's own answer. Otherwise the batch runs (and is not memoised:
+/// its answer may differ from the sets' for forged signatures).
 pub fn verify_signature_sets(mode: BlsMode, sets: &[SignatureSet]) -> bool {
     if mode == BlsMode::AssumeValid || sets.is_empty() {
+        return true;
+    }
+    if memo::enabled()
+        && sets.iter().all(|set| {
+            let keys: Vec<&BlsPubkey> = set.pubkeys.iter().map(|k| &k.bytes).collect();
+            !keys.is_empty() && memo::lookup(&memo::digest(&keys, &set.message, &set.signature)) == Some(true)
+        })
+    {
         return true;
     }
     verify_signature_sets_with_scalars(mode, sets, &batch_scalars(&current_batch_seed(), sets))
@@ -240,7 +442,7 @@ pub fn verify_signature_sets_with_scalars(mode: BlsMode, sets: &[SignatureSet], 
     let mut aggregated = Vec::with_capacity(sets.len());
     let mut sigs = Vec::with_capacity(sets.len());
     for set in sets {
-        let raw: Vec<&min_pk::PublicKey> = set.pubkeys.iter().map(|k| &k.0).collect();
+        let raw: Vec<&min_pk::PublicKey> = set.pubkeys.iter().map(|k| &k.key).collect();
         if raw.is_empty() {
             return false;
         }

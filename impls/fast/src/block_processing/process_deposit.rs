@@ -3,7 +3,7 @@
 use crate::arith::SafeArith;
 use crate::helpers::{compute_domain, compute_signing_root, increase_balance, is_valid_merkle_branch};
 use crate::state::FastState;
-use diverge_types::bls::{self, BlsMode, PublicKey};
+use diverge_types::bls::{self, PublicKey};
 use diverge_types::constants::{DEPOSIT_CONTRACT_TREE_DEPTH, DOMAIN_DEPOSIT, FAR_FUTURE_EPOCH};
 use diverge_types::*;
 use std::sync::Arc;
@@ -25,12 +25,13 @@ pub fn get_validator_from_deposit<E: EthSpec>(deposit: &Deposit) -> Validator {
 }
 
 /// `process_deposit(state, deposit)`. The proof of possession is checked inline (never batched):
-/// its result decides whether a validator is added, not whether the block is valid.
-/// `check_signatures` is `false` under `BlsMode::AssumeValid`.
+/// its result decides whether a validator is added, not whether the block is valid. It is checked
+/// under every BLS mode ([`bls::verify_deposit_signature_with_key`]), so the skip branch is
+/// compared under `assume-valid` too.
 ///
 /// # Errors
 /// [`Reject::DepositInvalidMerkleProof`], overflow.
-pub fn process_deposit<E: EthSpec>(fs: &mut FastState<E>, deposit: &Deposit, check_signatures: bool) -> Result<(), Reject> {
+pub fn process_deposit<E: EthSpec>(fs: &mut FastState<E>, deposit: &Deposit) -> Result<(), Reject> {
     let leaf = deposit.data.tree_hash_root();
     // Re-injected bug `deposit-merkle-unchecked` (bugs.md A; Nimbus #703): the deposit's Merkle
     // proof against `eth1_data.deposit_root` was not verified, so any deposit data (any amount)
@@ -48,14 +49,12 @@ pub fn process_deposit<E: EthSpec>(fs: &mut FastState<E>, deposit: &Deposit, che
         return increase_balance(&mut fs.state, index, amount);
     }
     let key = PublicKey::from_bytes(&pubkey).ok();
-    if check_signatures {
-        let message = DepositMessage { pubkey, withdrawal_credentials: deposit.data.withdrawal_credentials, amount };
-        let domain = compute_domain(DOMAIN_DEPOSIT, E::GENESIS_FORK_VERSION, Root::ZERO);
-        let signing_root = compute_signing_root(message.tree_hash_root(), domain);
-        let valid = key.as_ref().is_some_and(|k| bls::verify_with_key(BlsMode::Real, k, &signing_root, &deposit.data.signature));
-        if !valid {
-            return Ok(());
-        }
+    let message = DepositMessage { pubkey, withdrawal_credentials: deposit.data.withdrawal_credentials, amount };
+    let domain = compute_domain(DOMAIN_DEPOSIT, E::GENESIS_FORK_VERSION, Root::ZERO);
+    let signing_root = compute_signing_root(message.tree_hash_root(), domain);
+    let valid = key.as_ref().is_some_and(|k| bls::verify_deposit_signature_with_key(k, &signing_root, &deposit.data.signature));
+    if !valid {
+        return Ok(());
     }
     fs.state.validators.push(get_validator_from_deposit::<E>(deposit)).map_err(|_| Reject::ListFull)?;
     fs.state.balances.push(amount).map_err(|_| Reject::ListFull)?;

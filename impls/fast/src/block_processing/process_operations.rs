@@ -26,7 +26,7 @@ pub fn process_operations<E: EthSpec>(fs: &mut FastState<E>, body: &BeaconBlockB
         process_attestation::process_attestation(fs, op, verifier)?;
     }
     for op in body.deposits.iter() {
-        process_deposit::process_deposit(fs, op, verifier.checks())?;
+        process_deposit::process_deposit(fs, op)?;
     }
     for op in body.voluntary_exits.iter() {
         process_voluntary_exit::process_voluntary_exit(fs, op, verifier)?;

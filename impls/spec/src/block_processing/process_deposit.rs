@@ -6,7 +6,7 @@ use crate::helpers::predicates::is_valid_merkle_branch;
 use crate::uint64::{add, len_u64, rem, sub};
 use crate::Result;
 use diverge_types::constants::{DEPOSIT_CONTRACT_TREE_DEPTH, DOMAIN_DEPOSIT, FAR_FUTURE_EPOCH};
-use diverge_types::{bls, hash_tree_root, BeaconState, BlsMode, Deposit, DepositMessage, EthSpec, Reject, Validator};
+use diverge_types::{bls, hash_tree_root, BeaconState, Deposit, DepositMessage, EthSpec, Reject, Validator};
 
 /// The new registry entry of a deposit (effective balance rounded down to the increment, capped).
 /// <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#deposits>
@@ -31,13 +31,14 @@ pub fn get_validator_from_deposit<E: EthSpec>(deposit: &Deposit) -> Result<Valid
 
 /// Verifies the deposit's Merkle branch against `state.eth1_data.deposit_root`, then adds a
 /// validator (if the proof of possession verifies; otherwise the deposit is skipped, not rejected)
-/// or tops up an existing one.
+/// or tops up an existing one. No BLS mode: the proof of possession is always verified
+/// ([`bls::verify_deposit_signature`]), since it decides the post-state, not validity.
 /// <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#deposits>
 ///
 /// # Errors
 /// [`Reject::DepositInvalidMerkleProof`], [`Reject::ArithmeticOverflow`] (deposit index or top-up),
 /// [`Reject::ListFull`] (registry limit).
-pub fn process_deposit<E: EthSpec>(state: &mut BeaconState<E>, deposit: &Deposit, bls: BlsMode) -> Result<()> {
+pub fn process_deposit<E: EthSpec>(state: &mut BeaconState<E>, deposit: &Deposit) -> Result<()> {
     // Verify the Merkle branch
     // > assert is_valid_merkle_branch(leaf=hash_tree_root(deposit.data), branch=deposit.proof,
     // >     depth=DEPOSIT_CONTRACT_TREE_DEPTH + 1, index=state.eth1_deposit_index, root=state.eth1_data.deposit_root)
@@ -67,7 +68,8 @@ pub fn process_deposit<E: EthSpec>(state: &mut BeaconState<E>, deposit: &Deposit
             // Fork-agnostic domain since deposits are valid across forks
             let domain = compute_domain::<E>(DOMAIN_DEPOSIT, None, None);
             let signing_root = compute_signing_root(&deposit_message, &domain);
-            if !bls::verify(bls, &pubkey, &signing_root, &deposit.data.signature) {
+            // (Always verified, whatever the run's BLS mode: the skip branch is compared too.)
+            if !bls::verify_deposit_signature(&pubkey, &signing_root, &deposit.data.signature) {
                 return Ok(());
             }
 

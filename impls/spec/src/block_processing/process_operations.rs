@@ -31,7 +31,7 @@ pub fn process_operations<E: EthSpec>(state: &mut BeaconState<E>, body: &BeaconB
         process_attestation(state, operation, bls)?;
     }
     for operation in body.deposits.iter() {
-        process_deposit(state, operation, bls)?;
+        process_deposit(state, operation)?;
     }
     for operation in body.voluntary_exits.iter() {
         process_voluntary_exit(state, operation, bls)?;
