@@ -14,6 +14,7 @@
 //! Signatures are not generated in this slice: inputs carry the input's own signature or random
 //! bytes, which is what `--bls assume-valid` (the campaigns' default) accepts.
 
+pub mod dkg;
 pub mod generate;
 pub mod havoc;
 pub mod view;
