@@ -51,3 +51,68 @@ fn structured_sequences_only_agree_or_differ_as_allowlisted() {
     assert!(unexplained.is_empty(), "unexplained divergences: {unexplained:?}");
     assert!(ok_steps > n / 3, "too shallow: {ok_steps} accepted steps");
 }
+
+/// The DKG columns of `diverge fuzz`'s closing table do not apply as-is (DKG decoding is total
+/// and its verdicts carry no phase0 `Reject` reason), so this measures them on the DKG terms, in
+/// a loop shaped like the built-in one (seeds of `corpora/<target>`, pick an entry, mutate, run,
+/// keep inputs with a new behaviour = pool state and per-step kinds or divergence signature):
+/// non-canonical share (the DKG "undecodable": re-encoding the decoded case changes the bytes),
+/// valid share (both implementations accepted every step), distinct error kinds reached,
+/// behaviours. `DKG_MEASURE_N` executions per target and mutator (default 20000).
+/// Run: `cargo test --release -p diverge --test dkg_structured -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement, prints a table"]
+fn measure_havoc_vs_structured() {
+    use diverge::dkg::run_dkg_packet_with;
+    use diverge::fuzz::mutate::{Havoc, Mutator};
+    use diverge::fuzz::structured::{MutatorKind, PoolMutator};
+    use diverge::target::Target;
+    use diverge_mutators::dkg::{canonical, DkgKind};
+    use rand::Rng;
+    use std::collections::BTreeSet;
+    let n: usize = std::env::var("DKG_MEASURE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let config = DkgConfig { mode: BlsMode::AssumeValid, strict: true };
+    println!("| target | mutator | execs | non-canonical % | valid % | error kinds | behaviours | findings |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for (target, kind) in [(Target::DkgPacket, DkgKind::Packet), (Target::DkgSequence, DkgKind::Sequence)] {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpora").join(target.name());
+        let (seeds, _) = diverge::fuzz::load_seeds(&dir);
+        for mk in [MutatorKind::Havoc, MutatorKind::Structured] {
+            let m = PoolMutator::without_pool(mk);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let mut corpus = seeds.clone();
+            let (mut noncanon, mut valid) = (0usize, 0usize);
+            let mut errors = BTreeSet::new();
+            let mut behaviours = BTreeSet::new();
+            let mut findings = BTreeSet::new();
+            for _ in 0..n {
+                let mut input = corpus.get(rng.gen_range(0..corpus.len().max(1))).cloned().unwrap_or_default();
+                if mk == MutatorKind::Havoc {
+                    Havoc.mutate(target, &mut input, &corpus, &mut rng, 4096);
+                } else {
+                    m.mutate(target, &mut input, &corpus, &mut rng, 4096);
+                }
+                noncanon += usize::from(!canonical(kind, &input));
+                let o = if kind == DkgKind::Packet { run_dkg_packet_with(&input, &config) } else { run_dkg_sequence_with(&input, &config) };
+                let pool = if kind == DkgKind::Packet { dkg_types::input::decode_packet_case(&input).pool } else { dkg_types::input::decode_sequence_case(&input).pool };
+                let key = match &o {
+                    DkgOutcome::Agree { kinds } | DkgOutcome::Allowed { kinds, .. } => {
+                        valid += usize::from(!kinds.is_empty() && kinds.iter().all(|k| k == "Ok"));
+                        errors.extend(kinds.iter().filter(|k| *k != "Ok").cloned());
+                        format!("{}:{}", pool % 16, kinds.join(","))
+                    }
+                    DkgOutcome::Diverge(d) => {
+                        findings.insert(d.signature.clone());
+                        format!("{}:{}", pool % 16, d.signature)
+                    }
+                };
+                if behaviours.insert(key) {
+                    corpus.push(input);
+                }
+            }
+            let pct = |x: usize| 100.0 * x as f64 / n as f64;
+            println!("| {} | {} | {n} | {:.1} | {:.1} | {} | {} | {} |", target.name(), mk.name(), pct(noncanon), pct(valid), errors.len(), behaviours.len(), findings.len());
+            eprintln!("{} {}: error kinds {errors:?}\nfindings {findings:?}", target.name(), mk.name());
+        }
+    }
+}
