@@ -21,7 +21,7 @@ fn ten_thousand_draws_of_each_generator_decode() {
         let mut packet_kinds = BTreeSet::new();
         for i in 0..10_000 {
             let input = m.generate(kind, &mut rng);
-            assert!(canonical(kind, &input), "{}: draw {i} is not canonical: {}", kind.name(), format!("{input:02x?}"));
+            assert!(canonical(kind, &input), "{}: draw {i} is not canonical: {input:02x?}", kind.name());
             match kind {
                 DkgKind::Packet => {
                     let c = decode_packet_case(&input);
@@ -76,7 +76,7 @@ fn mutations_keep_inputs_canonical_and_honour_max_len() {
         for i in 0..10_000 {
             let before = input.clone();
             m.mutate(kind, &mut input, &mut rng, 4096);
-            assert!(canonical(kind, &input), "{}: mutation {i} of {} gave non-canonical {}", kind.name(), format!("{before:02x?}"), format!("{input:02x?}"));
+            assert!(canonical(kind, &input), "{}: mutation {i} of {before:02x?} gave non-canonical {input:02x?}", kind.name());
             assert!(input.len() <= 4096);
             changed += usize::from(before != input);
             if i % 50 == 0 {
