@@ -3,19 +3,21 @@
 //! A..E with epochs, thresholds, timeouts and genesis data near the pool's values, votes,
 //! executes, aborts and every local command), AssumeValid, strict. Every outcome must be
 //! agreement or an allowlisted difference. `DKG_STRUCTURED_N` sets the number of sequences.
-//! Default build only (a drand bug build diverges by design), so the whole file is.
-#![cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
+//! Default build only (a drand bug build diverges by design); in a DKG bug build, the real-outcome
+//! test instead: the structured mutator finds the re-injected bug from a cold start within a
+//! bounded number of executions.
 
-use diverge::dkg::{run_dkg_sequence_with, DkgConfig, DkgOutcome};
-use diverge_mutators::dkg::gen_sequence;
-use dkg_types::input::encode_sequence_case;
+use diverge::dkg::{run_dkg_packet_with, run_dkg_sequence_with, DkgConfig, DkgOutcome};
 use dkg_types::BlsMode;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
+#[cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 #[test]
 fn structured_sequences_only_agree_or_differ_as_allowlisted() {
+    use diverge_mutators::dkg::gen_sequence;
+    use dkg_types::input::encode_sequence_case;
+    use std::collections::BTreeMap;
     let n: usize = std::env::var("DKG_STRUCTURED_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
     let config = DkgConfig { mode: BlsMode::AssumeValid, strict: true };
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EED);
@@ -60,10 +62,10 @@ fn structured_sequences_only_agree_or_differ_as_allowlisted() {
 /// valid share (both implementations accepted every step), distinct error kinds reached,
 /// behaviours. `DKG_MEASURE_N` executions per target and mutator (default 20000).
 /// Run: `cargo test --release -p diverge --test dkg_structured -- --ignored --nocapture`.
+#[cfg(not(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice")))]
 #[test]
 #[ignore = "measurement, prints a table"]
 fn measure_havoc_vs_structured() {
-    use diverge::dkg::run_dkg_packet_with;
     use diverge::fuzz::mutate::{Havoc, Mutator};
     use diverge::fuzz::structured::{MutatorKind, PoolMutator};
     use diverge::target::Target;
@@ -115,4 +117,56 @@ fn measure_havoc_vs_structured() {
             eprintln!("{} {}: error kinds {errors:?}\nfindings {findings:?}", target.name(), mk.name());
         }
     }
+}
+
+/// From a cold start (no seeds: the first input is empty), a loop shaped like the built-in one
+/// with only the structured DKG mutator runs `kind` until a `drand-vs-spec` divergence whose
+/// signature contains `pattern`; returns the executions it took, or `None` within `limit`.
+#[cfg(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice"))]
+fn structured_cold_start(kind: diverge_mutators::dkg::DkgKind, pattern: &str, limit: usize) -> Option<usize> {
+    use diverge_mutators::dkg::{DkgKind, DkgMutator};
+    use rand::Rng;
+    let config = DkgConfig { mode: BlsMode::AssumeValid, strict: true };
+    let m = DkgMutator::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut corpus: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut behaviours = std::collections::BTreeSet::new();
+    for exec in 1..=limit {
+        let mut input = corpus.get(rng.gen_range(0..corpus.len())).cloned().unwrap_or_default();
+        m.mutate(kind, &mut input, &mut rng, 4096);
+        let o = if kind == DkgKind::Packet { run_dkg_packet_with(&input, &config) } else { run_dkg_sequence_with(&input, &config) };
+        let key = match &o {
+            DkgOutcome::Diverge(d) if d.known.is_none() && d.signature.contains("drand-vs-spec") && d.signature.contains(pattern) => return Some(exec),
+            DkgOutcome::Diverge(d) => d.signature.clone(),
+            DkgOutcome::Agree { kinds } | DkgOutcome::Allowed { kinds, .. } => kinds.join(","),
+        };
+        if behaviours.insert(key) {
+            corpus.push(input);
+        }
+    }
+    None
+}
+
+#[cfg(feature = "short-signature-slice")]
+#[test]
+fn structured_finds_short_signature_slice_from_a_cold_start() {
+    let n = structured_cold_start(diverge_mutators::dkg::DkgKind::Packet, "Crash/PacketSignatureTooShort", 20_000);
+    eprintln!("short-signature-slice: {n:?} executions");
+    assert!(n.is_some(), "not found within 20000 executions");
+}
+
+#[cfg(all(feature = "pre1343", not(feature = "pre1318")))]
+#[test]
+fn structured_finds_pre1343_from_a_cold_start() {
+    let n = structured_cold_start(diverge_mutators::dkg::DkgKind::Packet, "Nodes", 20_000);
+    eprintln!("pre1343: {n:?} executions");
+    assert!(n.is_some(), "not found within 20000 executions");
+}
+
+#[cfg(feature = "pre1318")]
+#[test]
+fn structured_finds_pre1318_from_a_cold_start() {
+    let n = structured_cold_start(diverge_mutators::dkg::DkgKind::Sequence, "", 50_000);
+    eprintln!("pre1318: {n:?} executions");
+    assert!(n.is_some(), "not found within 50000 executions");
 }
