@@ -20,6 +20,7 @@
 
 pub mod block;
 pub mod deposit;
+pub mod dkg;
 pub mod generate;
 pub mod havoc;
 pub mod keys;

@@ -82,8 +82,9 @@ pub struct FuzzArgs {
     json: bool,
     /// The loop's mutator: `havoc` (bytes, SSZ-aware integers), `structured` (generated and
     /// field-level mutated operations on the pool states, diverge-mutators) or `mixed` (either,
-    /// even odds). Only attestation, attester_slashing, proposer_slashing, voluntary_exit and
-    /// block_header have a structured mutator; the other targets always get havoc.
+    /// even odds). Only attestation, attester_slashing, proposer_slashing, voluntary_exit,
+    /// block_header, dkg_packet and dkg_sequence have a structured mutator; the other targets
+    /// always get havoc.
     #[arg(long, default_value = "mixed")]
     mutator: diverge::fuzz::structured::MutatorKind,
     #[command(flatten)]

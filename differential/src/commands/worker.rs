@@ -83,7 +83,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
             Ok(m) => m.with_bls(parse_bls(&spec.bls).unwrap_or(BlsMode::AssumeValid)),
             Err(e) => return setup_failed(format!("loading the pool for the {} mutator: {e}", spec.options.mutator.name())),
         },
-        _ => PoolMutator::havoc(),
+        _ => PoolMutator::without_pool(spec.options.mutator),
     };
     let mut states = Vec::new();
     for t in &work.targets {

@@ -1,11 +1,14 @@
 //! `diverge fuzz --mutator havoc|structured|mixed`: the structure-aware, state-aware mutators of
 //! `diverge-mutators` (issue 13) behind the loop's [`Mutator`] trait. `attestation`,
 //! `attester_slashing`, `proposer_slashing`, `voluntary_exit`, `block_header`, `deposit` and
-//! `block` get them ([`Kind::from_name`]); every other target keeps [`Havoc`].
+//! `block` get them ([`Kind::from_name`]), and the DKG targets `dkg_packet` and `dkg_sequence` get
+//! [`DkgMutator`] (no pool view needed: the DKG node states are `dkg_types::pool`); every other
+//! target keeps [`Havoc`].
 
 use super::mutate::{Havoc, Mutator};
 use crate::pool::{PoolError, StatePool};
 use crate::target::Target;
+use diverge_mutators::dkg::{DkgKind, DkgMutator};
 use diverge_mutators::{Config, Kind, PoolView, Structured};
 use diverge_types::{BlsMode, EthSpec, MainnetSpec, MinimalSpec, Preset};
 use rand::Rng;
@@ -62,12 +65,19 @@ enum Views {
 pub struct PoolMutator {
     kind: MutatorKind,
     views: Option<Views>,
+    dkg: DkgMutator,
 }
 
 impl PoolMutator {
     /// Plain havoc (no pool needed).
     pub fn havoc() -> Self {
-        PoolMutator { kind: MutatorKind::Havoc, views: None }
+        Self::without_pool(MutatorKind::Havoc)
+    }
+
+    /// `kind` without pool views: the DKG targets get their structured mutator, the phase0
+    /// targets havoc.
+    pub fn without_pool(kind: MutatorKind) -> Self {
+        PoolMutator { kind, views: None, dkg: DkgMutator::default() }
     }
 
     /// Loads the pool at `pool_dir` again (the runner releases its plain states once the
@@ -93,7 +103,7 @@ impl PoolMutator {
             Preset::Minimal => typed::<MinimalSpec>(pool_dir)?.map(Views::Minimal),
             Preset::Mainnet => typed::<MainnetSpec>(pool_dir)?.map(Views::Mainnet),
         };
-        Ok(PoolMutator { kind, views })
+        Ok(PoolMutator { kind, views, dkg: DkgMutator::default() })
     }
 
     /// Signs generated inputs for real under [`BlsMode::Real`] ([`Config::sign`]: the spec tests'
@@ -123,6 +133,9 @@ impl Mutator for PoolMutator {
             MutatorKind::Structured => true,
             MutatorKind::Mixed => rng.gen_bool(0.5),
         };
+        if let (true, Some(dkg)) = (structured, DkgKind::from_name(target.name())) {
+            return self.dkg.mutate(dkg, data, rng, max_len);
+        }
         match (structured, Kind::from_name(target.name()), &self.views) {
             (true, Some(kind), Some(Views::Minimal(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
             (true, Some(kind), Some(Views::Mainnet(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
