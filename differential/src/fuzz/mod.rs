@@ -527,3 +527,66 @@ impl TargetState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::decode;
+    use diverge_types::{EpochStep, MinimalSpec, Operation};
+    use std::collections::HashSet;
+
+    /// Every worker's share of the enumeration together: each (state, step) and each (state, n)
+    /// exactly once, whatever the number of workers.
+    #[test]
+    fn enumeration_covers_every_state_and_parameter_exactly_once() {
+        let pool_len = 158;
+        for workers in [1, 2, 3, 5] {
+            let mut epoch: Vec<(u16, EpochStep)> = Vec::new();
+            let mut slots: Vec<(u16, u64)> = Vec::new();
+            for worker in 0..workers {
+                for target in [Target::Epoch, Target::Slots] {
+                    let ts = TargetState::new(target, Vec::new());
+                    let queued = ts.queue_enumeration(pool_len, 8, worker, workers);
+                    let mut n = 0;
+                    while let Some(input) = ts.next_unmutated() {
+                        let d = decode::<MinimalSpec>(target, &input).unwrap();
+                        match d.operation {
+                            Operation::Epoch(step) => epoch.push((d.selector, step)),
+                            Operation::Slots(k) => slots.push((d.selector, k)),
+                            other => panic!("{other:?}"),
+                        }
+                        n += 1;
+                    }
+                    assert_eq!(n, queued);
+                }
+            }
+            let expected_epoch: HashSet<(u16, EpochStep)> = (0..158u16).flat_map(|s| EpochStep::ALL.map(|step| (s, step))).collect();
+            assert_eq!(epoch.len(), expected_epoch.len(), "{workers} workers: no (state, step) twice");
+            assert_eq!(epoch.iter().copied().collect::<HashSet<_>>(), expected_epoch);
+            let ns: Vec<u64> = (0..=17).chain([256, 257]).collect();
+            let expected_slots: HashSet<(u16, u64)> = (0..158u16).flat_map(|s| ns.iter().map(move |n| (s, *n))).collect();
+            assert_eq!(slots.len(), expected_slots.len(), "{workers} workers: no (state, n) twice");
+            assert_eq!(slots.iter().copied().collect::<HashSet<_>>(), expected_slots);
+        }
+        assert!(enumeration(Target::Attestation, 158, 8).is_none());
+    }
+
+    /// The seeds run first, then the enumeration; once both are done the target's time weighs
+    /// ENUMERATED_WEIGHT times over in the scheduler.
+    #[test]
+    fn enumeration_runs_after_the_seeds_and_then_the_share_drops() {
+        let ts = TargetState::new(Target::Epoch, vec![vec![9, 0, 3]]);
+        ts.queue_unmutated(vec![vec![9, 0, 3]]);
+        ts.queue_enumeration(2, 8, 0, 1);
+        ts.busy_ns.store(1000, Ordering::Relaxed);
+        assert_eq!(ts.next_unmutated(), Some(vec![9, 0, 3]), "the seed first");
+        assert_eq!(ts.next_unmutated(), Some(vec![0, 0, 0]), "then state 0, step 0");
+        assert_eq!(ts.scheduled_ns(), 1000, "a fair share while enumerating");
+        while ts.next_unmutated().is_some() {}
+        assert_eq!(ts.scheduled_ns(), 1000 * ENUMERATED_WEIGHT);
+        let plain = TargetState::new(Target::Attestation, Vec::new());
+        assert_eq!(plain.queue_enumeration(2, 8, 0, 1), 0);
+        plain.busy_ns.store(1000, Ordering::Relaxed);
+        assert_eq!(plain.scheduled_ns(), 1000);
+    }
+}
