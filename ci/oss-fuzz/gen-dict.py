@@ -105,6 +105,12 @@ def main():
         p2p(out)
     else:
         consensus(out)
+        if target == "chain":
+            out.append("# chain: first offset of the List[SignedBeaconBlock, 8] (4 bytes per block, 1..8 blocks)")
+            out += [esc(u32(4 * n)) for n in range(1, 9)]
+        if target == "epoch":
+            out.append("# epoch: step bytes, 10 = the whole process_epoch")
+            out += [esc(bytes([s])) for s in range(11)]
         if target == "ssz_decode":
             out.append("# SSZ type selector (first byte, index into SSZ_TYPES)")
             out += [esc(bytes([i])) for i in range(27)]

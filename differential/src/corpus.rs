@@ -2,8 +2,10 @@
 //!
 //! Seeds are the vectors' own inputs combined with the selector of their pre-state in the pool
 //! (architecture.md §5): `operations/<handler>` → the operation's target, `sanity/blocks` →
-//! `block` (first block, state root checked), `sanity/slots` → `slots`, `epoch_processing/<step>`
-//! → `epoch`. Every target directory gets a `PROVENANCE` file.
+//! `block` (first block, state root checked) and `chain` (the case's first
+//! [`MAX_CHAIN_BLOCKS`] blocks, state roots checked), `sanity/slots` → `slots`,
+//! `epoch_processing/<step>` → `epoch`; and `epoch` once per pool state with the whole
+//! `process_epoch` ([`EpochStep::ProcessEpoch`]). Every target directory gets a `PROVENANCE` file.
 
 use crate::pool::{self, Manifest};
 use crate::target::{encode, Target};
@@ -66,7 +68,10 @@ pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path, m
         };
         let (target, bytes) = encode(id, &op);
         let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let source = case.strip_prefix(tests_root).map(|p| p.display().to_string()).unwrap_or_default();
+        let mut source = case.strip_prefix(tests_root).map(|p| p.display().to_string()).unwrap_or_default();
+        if let Operation::Chain { blocks, .. } = &op {
+            source.push_str(&format!(" (blocks_0..blocks_{}, state roots checked)", blocks.len().saturating_sub(1)));
+        }
         seeds.entry(target).or_default().push((name, bytes, source));
     };
 
@@ -95,6 +100,12 @@ pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path, m
         let op = files::read_ssz(&case.join("blocks_0.ssz_snappy")).map(|block| Operation::Block { block, validate_result: true });
         add(&case, op, &mut warnings);
     }
+    // chain: every sanity/blocks case on its pre-state, its blocks in order (at most
+    // MAX_CHAIN_BLOCKS: the eth1 voting cases have 32 and 33; their first 8 are kept).
+    for case in list_cases(&phase0.join("sanity").join("blocks")) {
+        let blocks = chain_blocks::<E>(&case).map(|blocks| Operation::Chain { blocks, validate_result: true });
+        add(&case, blocks, &mut warnings);
+    }
     for case in list_cases(&phase0.join("sanity").join("slots")) {
         let op = files::read_yaml::<u64>(&case.join("slots.yaml")).map(Operation::Slots);
         add(&case, op, &mut warnings);
@@ -103,6 +114,13 @@ pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path, m
         for case in list_cases(&phase0.join("epoch_processing").join(step.handler_name())) {
             add(&case, Ok(Operation::Epoch(step)), &mut warnings);
         }
+    }
+
+    // epoch: the whole process_epoch on every pool state (crafted ones included).
+    for entry in &manifest.states {
+        let Ok(id) = u16::try_from(entry.id) else { continue };
+        let (target, bytes) = encode::<E>(id, &Operation::Epoch(EpochStep::ProcessEpoch));
+        seeds.entry(target).or_default().push((format!("process_epoch__state_{:03}", entry.id), bytes, format!("pool state {} ({}), whole process_epoch", entry.id, entry.source)));
     }
 
     // ssz_decode: every ssz_static case, `[type index][serialized]` (preset-independent directory,
@@ -141,6 +159,23 @@ pub fn build<E: EthSpec>(tests_root: &Path, pool_dir: &Path, seeds_dir: &Path, m
         counts.insert(target.name().to_string(), list.len());
     }
     Ok(BuildReport { preset: E::PRESET_BASE.to_string(), pool_dir: pool_dir.to_path_buf(), states: manifest.states.len(), seeds: counts, warnings })
+}
+
+/// The first [`MAX_CHAIN_BLOCKS`] blocks of a `sanity/blocks` case: `blocks_0`, `blocks_1`, ... up
+/// to the first missing file. A case without `blocks_0` is an error (a chain has a block).
+fn chain_blocks<E: EthSpec>(case: &Path) -> Result<Vec<SignedBeaconBlock<E>>, files::FileError> {
+    let mut blocks = Vec::new();
+    for i in 0..MAX_CHAIN_BLOCKS {
+        let path = case.join(format!("blocks_{i}.ssz_snappy"));
+        if !path.exists() {
+            break;
+        }
+        blocks.push(files::read_ssz(&path)?);
+    }
+    if blocks.is_empty() {
+        return Err(files::FileError { path: case.join("blocks_0.ssz_snappy"), reason: "no blocks: a chain seed needs one".to_string() });
+    }
+    Ok(blocks)
 }
 
 fn provenance_header<E: EthSpec>(target: Target, manifest: &Manifest) -> String {

@@ -130,6 +130,9 @@ impl<E: EthSpec, I: Phase0Impl<E>> Phase0Impl<E> for Faulty<I> {
         }
         self.0.apply(state, op, bls)
     }
+    fn apply_chain(&self, state: &mut Self::State, blocks: &[SignedBeaconBlock<E>], validate_result: bool, bls: BlsMode) -> Result<(), ChainRejection> {
+        self.0.apply_chain(state, blocks, validate_result, bls)
+    }
     fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64, Reject> {
         self.0.compute_shuffled_index(index, index_count, seed)
     }

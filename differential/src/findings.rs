@@ -52,6 +52,9 @@ pub struct RecordedVerdict {
     /// `hash_tree_root` of the post-state, for `valid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_root: Option<String>,
+    /// `chain`: index of the rejecting block, for `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_block: Option<usize>,
 }
 
 impl RecordedVerdict {
@@ -70,6 +73,7 @@ impl RecordedVerdict {
             reason: None,
             message: None,
             post_root: None,
+            rejected_block: v.rejected_block,
         };
         match &v.verdict {
             Verdict::Valid(post) => {
@@ -93,7 +97,10 @@ impl RecordedVerdict {
     pub fn summary(&self) -> String {
         match self.kind.as_str() {
             "valid" => format!("valid (post root {})", self.post_root.as_deref().unwrap_or("?")),
-            "invalid" => format!("invalid: {}", self.reason.as_deref().unwrap_or("?")),
+            "invalid" => match self.rejected_block {
+                Some(block) => format!("invalid at block {block}: {}", self.reason.as_deref().unwrap_or("?")),
+                None => format!("invalid: {}", self.reason.as_deref().unwrap_or("?")),
+            },
             "crash" => format!("CRASH: {}", self.message.as_deref().unwrap_or("?")),
             other => other.to_string(),
         }

@@ -69,6 +69,12 @@ pub trait PreparedImpl<E: EthSpec>: Send + Sync {
     /// # Errors
     /// The rejection.
     fn execute(&self, id: usize, op: &Operation<E>, bls: BlsMode) -> Result<BeaconState<E>, Reject>;
+    /// Clones prepared state `id`, applies `blocks` in order ([`Phase0Impl::apply_chain`]), exports
+    /// the post-state. A failed `prepare` is block 0's rejection.
+    ///
+    /// # Errors
+    /// The first rejecting block and its reason.
+    fn execute_chain(&self, id: usize, blocks: &[SignedBeaconBlock<E>], validate_result: bool, bls: BlsMode) -> Result<BeaconState<E>, ChainRejection>;
 }
 
 struct Prepared<E: EthSpec, I: Phase0Impl<E>> {
@@ -91,6 +97,22 @@ impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
         let prepared = self.states.get(id).ok_or(Reject::Internal)?.as_ref().map_err(|r| *r)?;
         let mut state = prepared.clone();
         bls::with_batch_seed(self.batch_seed, || self.implementation.apply(&mut state, op, bls))?;
+        self.export(state)
+    }
+    fn execute_chain(&self, id: usize, blocks: &[SignedBeaconBlock<E>], validate_result: bool, bls: BlsMode) -> Result<BeaconState<E>, ChainRejection> {
+        let at_first = |reason| ChainRejection { index: 0, reason };
+        let prepared = self.states.get(id).ok_or(at_first(Reject::Internal))?.as_ref().map_err(|r| at_first(*r))?;
+        let mut state = prepared.clone();
+        bls::with_batch_seed(self.batch_seed, || self.implementation.apply_chain(&mut state, blocks, validate_result, bls))?;
+        // A paranoid mismatch is found after the last block: it is charged to that block.
+        let last = blocks.len().saturating_sub(1);
+        self.export(state).map_err(|reason| ChainRejection { index: last, reason })
+    }
+}
+
+impl<E: EthSpec, I: Phase0Impl<E>> Prepared<E, I> {
+    /// The post-state the runner compares ([`PreparedImpl::execute`]), cross-checked in paranoid mode.
+    fn export(&self, state: I::State) -> Result<BeaconState<E>, Reject> {
         if !self.paranoid {
             return Ok(self.implementation.export_owned(state));
         }
@@ -219,6 +241,9 @@ pub struct ImplVerdict<E: EthSpec> {
     pub version: &'static str,
     /// The verdict.
     pub verdict: Verdict<E>,
+    /// `chain`: the index of the block that was rejected (with `Invalid`); `None` otherwise. Two
+    /// rejections of a chain agree only at the same block.
+    pub rejected_block: Option<usize>,
 }
 
 /// A disagreement.
@@ -311,15 +336,20 @@ impl<E: EthSpec> Runner<E> {
             .map(|imp| {
                 let start = Instant::now();
                 crate::supervisor::enter(imp.name());
-                let result = crate::panics::catch(|| imp.execute(id, &decoded.operation, self.config.bls));
+                let result = crate::panics::catch(|| match &decoded.operation {
+                    Operation::Chain { blocks, validate_result } => {
+                        imp.execute_chain(id, blocks, *validate_result, self.config.bls).map_err(|c| (c.reason, Some(c.index)))
+                    }
+                    op => imp.execute(id, op, self.config.bls).map_err(|r| (r, None)),
+                });
                 crate::supervisor::leave();
-                let verdict = match result {
-                    _ if start.elapsed() > self.config.timeout => Verdict::Timeout,
-                    Ok(Ok(post)) => Verdict::Valid(Box::new(post)),
-                    Ok(Err(reason)) => Verdict::Invalid(reason),
-                    Err(payload) => Verdict::Crash(crate::panics::message(payload.as_ref())),
+                let (verdict, rejected_block) = match result {
+                    _ if start.elapsed() > self.config.timeout => (Verdict::Timeout, None),
+                    Ok(Ok(post)) => (Verdict::Valid(Box::new(post)), None),
+                    Ok(Err((reason, block))) => (Verdict::Invalid(reason), block),
+                    Err(payload) => (Verdict::Crash(crate::panics::message(payload.as_ref())), None),
                 };
-                ImplVerdict { name: imp.name(), version: imp.version(), verdict }
+                ImplVerdict { name: imp.name(), version: imp.version(), verdict, rejected_block }
             })
             .collect();
         let strictness = self.config.strictness.unwrap_or(target.strictness());
@@ -331,6 +361,10 @@ impl<E: EthSpec> Runner<E> {
 /// Whether two verdicts agree under the one policy ([`policy::judge`]); the phase0 allowlist is
 /// consulted for two differing rejections only.
 fn equivalent<E: EthSpec>(target: Target, strictness: Strictness, a: &ImplVerdict<E>, b: &ImplVerdict<E>) -> bool {
+    if a.rejected_block != b.rejected_block {
+        // `chain`: a rejection at another block is another verdict, whatever the strictness.
+        return false;
+    }
     let same_result = || match (&a.verdict, &b.verdict) {
         (Verdict::Valid(x), Verdict::Valid(y)) => x == y,
         _ => false,
@@ -369,6 +403,11 @@ pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[I
     let (a, b) = (verdicts.get(ia)?, verdicts.get(ib)?);
     let diffs = match (&a.verdict, &b.verdict) {
         (Verdict::Valid(x), Verdict::Valid(y)) => state_differences(x, y),
+        (Verdict::Invalid(_), Verdict::Invalid(_)) if a.rejected_block != b.rejected_block => vec![FieldDiff {
+            path: REJECTED_BLOCK.to_string(),
+            left: format!("{:?}", a.rejected_block),
+            right: format!("{:?}", b.rejected_block),
+        }],
         _ => Vec::new(),
     };
     let diff = crate::diff::cause(&diffs).cloned();
@@ -384,12 +423,29 @@ pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[I
 
 pub use crate::policy::strip_numbers;
 
+/// The "field" a `chain` divergence names when both implementations reject the chain at different
+/// blocks: `chain: spec-vs-fast: invalid/invalid@rejected_block`.
+pub const REJECTED_BLOCK: &str = "rejected_block";
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn v(name: &'static str, verdict: Verdict<MinimalSpec>) -> ImplVerdict<MinimalSpec> {
-        ImplVerdict { name, version: "0", verdict }
+        ImplVerdict { name, version: "0", verdict, rejected_block: None }
+    }
+
+    #[test]
+    fn chain_rejections_agree_only_at_the_same_block() {
+        let at = |name, r, block| ImplVerdict::<MinimalSpec> { name, version: "0", verdict: Verdict::Invalid(r), rejected_block: Some(block) };
+        let same = [at("spec", Reject::StateRootMismatch, 2), at("fast", Reject::InvalidBlockSignature, 2)];
+        assert_eq!(compare(Target::Chain, Strictness::Outcome, &same), None, "outcome strictness, same block");
+        let other = [at("spec", Reject::StateRootMismatch, 1), at("fast", Reject::StateRootMismatch, 2)];
+        let d = compare(Target::Chain, Strictness::Outcome, &other).unwrap();
+        assert_eq!(d.signature, "chain: spec-vs-fast: invalid/invalid@rejected_block");
+        assert_eq!(d.diff.as_ref().map(|f| (f.left.as_str(), f.right.as_str())), Some(("Some(1)", "Some(2)")));
+        let d = compare(Target::Chain, Strictness::Reason, &other).unwrap();
+        assert_eq!(d.signature, "chain: spec-vs-fast: StateRootMismatch/StateRootMismatch@rejected_block");
     }
 
     #[test]
@@ -519,8 +575,8 @@ mod paranoid_tests {
 
         // Recorded (finding.json, replay): the `Internal` verdict carries the field.
         let live = [
-            ImplVerdict::<E> { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(truth.clone())) },
-            ImplVerdict::<E> { name: "stale", version: "0", verdict: Verdict::Invalid(Reject::Internal) },
+            ImplVerdict::<E> { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(truth.clone())), rejected_block: None },
+            ImplVerdict::<E> { name: "stale", version: "0", verdict: Verdict::Invalid(Reject::Internal), rejected_block: None },
         ];
         let mut recorded: Vec<_> = live.iter().map(|v| crate::findings::RecordedVerdict::record(v, false)).collect();
         attach_paranoid_messages(&mut recorded, &found);

@@ -214,6 +214,7 @@ impl Session {
             reason: None,
             message,
             post_root: None,
+            rejected_block: None,
         };
         let (signature, verdicts) = match outcome {
             SszDecodeOutcome::Rejected => return Ok((Outcome::Undecodable("not valid SSZ of the selected type".into()), None)),
@@ -259,6 +260,7 @@ impl Session {
                 None => s.line(),
             }),
             post_root: None,
+            rejected_block: None,
         };
         let Some(finding) = &report.finding else {
             let verdicts = report.stats.iter().map(|s| verdict(s, "ok", None)).collect();
@@ -314,6 +316,7 @@ impl Session {
             reason: None,
             message: None,
             post_root: None,
+            rejected_block: None,
         };
         match outcome {
             DkgOutcome::Agree { kinds } => {

@@ -427,6 +427,7 @@ impl Death {
             reason: None,
             message: self.cause.message(),
             post_root: None,
+            rejected_block: None,
         }
     }
 

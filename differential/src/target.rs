@@ -4,8 +4,12 @@
 //! - `block`: `[selector: u16 LE][flags: u8][SSZ SignedBeaconBlock]`; flag bit 0 = validate the
 //!   state root (`validate_result`).
 //! - `slots`: `[selector: u16 LE][n: u16 LE]`, `process_slots(state, state.slot + n)`.
-//! - `epoch`: `[selector: u16 LE][step: u8]`, one `process_epoch` sub-function by its index in
-//!   [`EpochStep::ALL`].
+//! - `epoch`: `[selector: u16 LE][step: u8]`, one `process_epoch` sub-function, or the whole
+//!   `process_epoch` (index 10), by its index in [`EpochStep::ALL`].
+//! - `chain`: `[selector: u16 LE][flags: u8][SSZ List[SignedBeaconBlock, 8]]`, 1 to
+//!   [`MAX_CHAIN_BLOCKS`] blocks applied in order by `state_transition`; flag bit 0 = validate each
+//!   block's state root, as for `block`. The list is SSZ's encoding of a list of variable-size
+//!   items: a table of 4-byte little-endian offsets, one per block, then the blocks.
 //!
 //! - `ssz_decode`: `[type: u8][SSZ bytes]`, see [`crate::ssz_types::ssz_decode`]; the DKG targets:
 //!   `dkg_types::input`; the network targets (`p2p_*`): a schedule, `p2p_types::schedule`.
@@ -52,6 +56,7 @@ targets! {
     Block => "block", Outcome;
     Slots => "slots", Reason;
     Epoch => "epoch", Reason;
+    Chain => "chain", Outcome;
     DkgPacket => "dkg_packet", Reason;
     DkgSequence => "dkg_sequence", Reason;
     SszDecode => "ssz_decode", Reason;
@@ -107,6 +112,9 @@ pub enum DecodeError {
     /// An `epoch` step byte beyond the number of sub-functions.
     #[error("epoch step {0} out of range")]
     EpochStep(u8),
+    /// A `chain` input with no block, or more than [`MAX_CHAIN_BLOCKS`].
+    #[error("chain of {0} blocks (1 to 8 allowed)")]
+    ChainLength(usize),
     /// A DKG target given to the phase0 decoder.
     #[error("{0} is not a phase0 target")]
     NotPhase0(&'static str),
@@ -153,6 +161,16 @@ pub fn decode<E: EthSpec>(target: Target, data: &[u8]) -> Result<Decoded<E>, Dec
             [step, ..] => Operation::Epoch(*EpochStep::ALL.get(usize::from(*step)).ok_or(DecodeError::EpochStep(*step))?),
             [] => return Err(DecodeError::TooShort(data.len())),
         },
+        Target::Chain => match body {
+            [flags, rest @ ..] => {
+                let blocks: Vec<SignedBeaconBlock<E>> = ssz(rest)?;
+                if blocks.is_empty() || blocks.len() > MAX_CHAIN_BLOCKS {
+                    return Err(DecodeError::ChainLength(blocks.len()));
+                }
+                Operation::Chain { blocks, validate_result: flags & 1 == 1 }
+            }
+            [] => return Err(DecodeError::TooShort(data.len())),
+        },
         Target::DkgPacket | Target::DkgSequence | Target::SszDecode | Target::P2pAnnounce | Target::P2pSessionCache | Target::P2pStreamSetup => {
             return Err(DecodeError::NotPhase0(target.name()))
         }
@@ -185,6 +203,11 @@ pub fn encode<E: EthSpec>(selector: u16, operation: &Operation<E>) -> (Target, V
             out.push(EpochStep::ALL.iter().position(|s| s == step).and_then(|i| u8::try_from(i).ok()).unwrap_or(0));
             Target::Epoch
         }
+        Operation::Chain { blocks, validate_result } => {
+            out.push(u8::from(*validate_result));
+            out.extend(blocks.as_ssz_bytes());
+            Target::Chain
+        }
     };
     (target, out)
 }
@@ -200,9 +223,30 @@ mod tests {
             let d = decode::<MinimalSpec>(target, &bytes).unwrap();
             assert_eq!((d.selector, d.operation), (7, op));
         }
-        assert_eq!(decode::<MinimalSpec>(Target::Epoch, &[0, 0, 10]), Err(DecodeError::EpochStep(10)));
+        assert_eq!(decode::<MinimalSpec>(Target::Epoch, &[0, 0, 10]).map(|d| d.operation), Ok(Operation::Epoch(EpochStep::ProcessEpoch)));
+        assert_eq!(decode::<MinimalSpec>(Target::Epoch, &[0, 0, 11]), Err(DecodeError::EpochStep(11)));
         assert_eq!(decode::<MinimalSpec>(Target::Attestation, &[1]), Err(DecodeError::TooShort(1)));
         assert!(matches!(decode::<MinimalSpec>(Target::Attestation, &[1, 0, 1, 2]), Err(DecodeError::Ssz(_))));
+    }
+
+    #[test]
+    fn chain_round_trip_and_length_bounds() {
+        // A real block: the shipped `block` seed of the sanity/blocks `attestation` case.
+        let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpora/block/attestation.bin")).unwrap();
+        let Operation::Block { block, .. } = decode::<MinimalSpec>(Target::Block, &seed).unwrap().operation else { panic!("not a block") };
+        let op = Operation::<MinimalSpec>::Chain { blocks: vec![block.clone(); 3], validate_result: true };
+        let (target, bytes) = encode(5, &op);
+        assert_eq!(target, Target::Chain);
+        assert_eq!(bytes.get(2), Some(&1), "flags byte after the selector");
+        let d = decode::<MinimalSpec>(target, &bytes).unwrap();
+        assert_eq!((d.selector, d.operation), (5, op));
+        for n in [0, MAX_CHAIN_BLOCKS + 1] {
+            let (_, bytes) = encode(5, &Operation::<MinimalSpec>::Chain { blocks: vec![block.clone(); n], validate_result: false });
+            assert_eq!(decode::<MinimalSpec>(Target::Chain, &bytes), Err(DecodeError::ChainLength(n)));
+        }
+        let (_, eight) = encode(5, &Operation::<MinimalSpec>::Chain { blocks: vec![block; MAX_CHAIN_BLOCKS], validate_result: false });
+        assert!(decode::<MinimalSpec>(Target::Chain, &eight).is_ok());
+        assert_eq!(decode::<MinimalSpec>(Target::Chain, &[5, 0]), Err(DecodeError::TooShort(2)));
     }
 
     #[test]

@@ -126,6 +126,7 @@ fn record(store: &FindingStore, bls: BlsMode, seed: [u8; 32], message: Option<St
         reason: Some(reason.into()),
         message,
         post_root: None,
+        rejected_block: None,
     };
     let signature = format!("block: spec-vs-fast: InvalidRandaoReveal/Internal ({})", bls.name());
     let divergence = Divergence { signature, majority: vec![], groups: vec![vec!["spec".into()], vec!["fast".into()]], diff: None, diffs: vec![], known: None };

@@ -50,8 +50,8 @@ fn two_epoch_bugs_through_slots_give_two_signatures_naming_their_fields() {
     for (bug, field) in [(effective_balance_bug as fn(&mut BeaconState<E>), "validators[].effective_balance"), (balance_bug, "balances[]")] {
         let bad = run(&pre, slots, Some(bug));
         let verdicts = [
-            ImplVerdict { name: "spec", version: "0", verdict: Verdict::Valid(Box::new(good.clone())) },
-            ImplVerdict { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(bad)) },
+            ImplVerdict { name: "spec", version: "0", verdict: Verdict::Valid(Box::new(good.clone())), rejected_block: None },
+            ImplVerdict { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(bad)), rejected_block: None },
         ];
         let d = compare(Target::Slots, Strictness::Reason, &verdicts).expect("the bug diverges");
         // Every differing field is listed, the derived roots first in field order ...

@@ -63,6 +63,7 @@ fn verdict(implementation: &str, kind: &str, reason: Option<&str>) -> RecordedVe
         reason: reason.map(Into::into),
         message: None,
         post_root: (kind == "valid").then(|| "ab".repeat(32)),
+        rejected_block: None,
     }
 }
 

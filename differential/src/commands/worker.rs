@@ -98,6 +98,9 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
         ts.valid.store(t.start.valid, Ordering::Relaxed);
         ts.busy_ns.store(t.start.busy_ns, Ordering::Relaxed);
         ts.queue_unmutated(mine);
+        // slots and epoch: their whole (small) input space once, after the seeds (a restarted
+        // worker runs its share again).
+        ts.queue_enumeration(session.pool_len(), slots_per_epoch(session.preset), work.worker, work.workers);
         if let Some(sync) = &work.sync {
             match TargetSync::open(&sync.dir, target, &sync.instance(work.worker), t.start.synced_out, t.start.synced_in) {
                 Ok(mut s) => {
@@ -169,6 +172,15 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
             eprintln!("diverge worker: a finding could not be written: {e}");
             EXIT_WRITE_FAILED
         }
+    }
+}
+
+/// `SLOTS_PER_EPOCH` of a preset.
+fn slots_per_epoch(preset: Preset) -> u64 {
+    use diverge_types::EthSpec;
+    match preset {
+        Preset::Minimal => diverge_types::MinimalSpec::SLOTS_PER_EPOCH,
+        Preset::Mainnet => diverge_types::MainnetSpec::SLOTS_PER_EPOCH,
     }
 }
 

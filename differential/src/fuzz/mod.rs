@@ -120,6 +120,9 @@ pub struct TargetState {
     unmutated_left: AtomicUsize,
     /// Corpus sync (`diverge fuzz --sync-dir`): behaviour-new inputs are exported here.
     pub sync: Mutex<Option<sync::TargetSync>>,
+    /// Whether the target's inputs were queued by [`TargetState::queue_enumeration`]: once its
+    /// unmutated queue is empty, the scheduler weighs its time by [`ENUMERATED_WEIGHT`].
+    enumerated: AtomicBool,
 }
 
 /// Final counts of one target.
@@ -178,7 +181,14 @@ pub fn load_seeds(dir: &Path) -> (Vec<Vec<u8>>, Vec<String>) {
 fn behaviour(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::Agreed { verdicts, state } => {
-            let kinds: Vec<String> = verdicts.iter().map(|v| v.reason.clone().unwrap_or_else(|| v.kind.clone())).collect();
+            // `chain`: the rejecting block's index is part of the behaviour.
+            let kinds: Vec<String> = verdicts
+                .iter()
+                .map(|v| {
+                    let kind = v.reason.clone().unwrap_or_else(|| v.kind.clone());
+                    v.rejected_block.map_or_else(|| kind.clone(), |b| format!("{kind}@{b}"))
+                })
+                .collect();
             // `root`: a pool state's root (constant per id), or a network run's behaviour key.
             Some(format!("{}:{}:{}", state.id, state.root, kinds.join(",")))
         }
@@ -203,6 +213,34 @@ fn save_corpus_entry(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
+
+/// The inputs of a target whose input space is small, every one once, in a fixed order
+/// (`None` for the other targets): `epoch`, every pool state × every step of
+/// [`diverge_types::EpochStep::ALL`]; `slots`, every pool state × n in `0..=2·SLOTS_PER_EPOCH+1`
+/// (whatever a state's slot, that holds the next two epoch boundaries ±1, and `n = 0`, which
+/// `process_slots` refuses) and n = `MAX_SLOTS_PER_TRANSITION` and one more (the bound). State-major:
+/// all of state 0's inputs, then state 1's, ...
+pub fn enumeration(target: Target, pool_len: usize, slots_per_epoch: u64) -> Option<Vec<Vec<u8>>> {
+    let states = (0..pool_len).filter_map(|id| u16::try_from(id).ok());
+    let input = |id: u16, body: &[u8]| id.to_le_bytes().iter().chain(body).copied().collect::<Vec<u8>>();
+    match target {
+        Target::Epoch => {
+            let steps = diverge_types::EpochStep::ALL.len();
+            Some(states.flat_map(|id| (0..steps).filter_map(move |s| u8::try_from(s).ok()).map(move |s| input(id, &[s]))).collect())
+        }
+        Target::Slots => {
+            let bound = diverge_types::constants::MAX_SLOTS_PER_TRANSITION;
+            let ns: Vec<u16> = (0..=2 * slots_per_epoch + 1).chain([bound, bound + 1]).filter_map(|n| u16::try_from(n).ok()).collect();
+            Some(states.flat_map(|id| ns.iter().map(move |n| input(id, &n.to_le_bytes()))).collect())
+        }
+        _ => None,
+    }
+}
+
+/// After its enumeration ([`enumeration`]) has run, a target's worker time counts this many times
+/// over in the scheduler: it keeps a havoc trickle of about 1/16 of a fair share, and the rest of
+/// its time goes to the other targets.
+pub const ENUMERATED_WEIGHT: u64 = 16;
 
 /// Worker time given to one target before the scheduler picks again, nanoseconds.
 const SLICE_NS: u64 = 20_000_000;
@@ -317,7 +355,8 @@ impl Campaign<'_> {
 ///
 /// Scheduling: every worker repeatedly takes the target that has had the least worker time so
 /// far and runs it for a 20 ms slice, so over a campaign each target gets the same share of the
-/// cores whatever its cost per execution (`TargetReport::worker_secs`).
+/// cores whatever its cost per execution (`TargetReport::worker_secs`); a target whose
+/// enumeration has run counts its time [`ENUMERATED_WEIGHT`] times over.
 ///
 /// # Errors
 /// Writing a finding failed (the campaign stops: nothing found may be lost).
@@ -359,7 +398,7 @@ pub fn fuzz(
                         .iter()
                         .enumerate()
                         .filter(|(_, s)| open(s))
-                        .min_by_key(|(i, s)| (s.busy_ns.load(Ordering::Relaxed), (i + n - job % n) % n))
+                        .min_by_key(|(i, s)| (s.scheduled_ns(), (i + n - job % n) % n))
                     else {
                         return;
                     };
@@ -422,6 +461,37 @@ impl TargetState {
             unmutated: Mutex::new(Vec::new()),
             unmutated_left: AtomicUsize::new(0),
             sync: Mutex::new(None),
+            enumerated: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues this worker's share of the target's [`enumeration`] (entries `i` with
+    /// `i % workers == worker`) to run once each, unmutated, after what is queued already (the
+    /// seeds); from then on the target is scheduled at a reduced share once the queue is empty.
+    /// Nothing for a target without an enumeration. Returns how many inputs were queued.
+    pub fn queue_enumeration(&self, pool_len: usize, slots_per_epoch: u64, worker: usize, workers: usize) -> usize {
+        let Some(all) = enumeration(self.target, pool_len, slots_per_epoch) else { return 0 };
+        let workers = workers.max(1);
+        let mine: Vec<Vec<u8>> = all.into_iter().enumerate().filter(|(i, _)| i % workers == worker).map(|(_, x)| x).collect();
+        let n = mine.len();
+        let mut q = self.unmutated.lock().unwrap_or_else(|e| e.into_inner());
+        // The queue pops from the back: what is queued already (the seeds) still runs first.
+        let queued = std::mem::take(&mut *q);
+        q.extend(mine.into_iter().rev());
+        q.extend(queued);
+        self.unmutated_left.store(q.len(), Ordering::Relaxed);
+        self.enumerated.store(true, Ordering::Relaxed);
+        n
+    }
+
+    /// The worker time the scheduler compares: `busy_ns`, times [`ENUMERATED_WEIGHT`] once the
+    /// target's enumeration has run.
+    fn scheduled_ns(&self) -> u64 {
+        let busy = self.busy_ns.load(Ordering::Relaxed);
+        if self.enumerated.load(Ordering::Relaxed) && self.unmutated_left.load(Ordering::Relaxed) == 0 {
+            busy.saturating_mul(ENUMERATED_WEIGHT)
+        } else {
+            busy
         }
     }
 
@@ -471,5 +541,68 @@ impl TargetState {
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
             restarts: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::decode;
+    use diverge_types::{EpochStep, MinimalSpec, Operation};
+    use std::collections::HashSet;
+
+    /// Every worker's share of the enumeration together: each (state, step) and each (state, n)
+    /// exactly once, whatever the number of workers.
+    #[test]
+    fn enumeration_covers_every_state_and_parameter_exactly_once() {
+        let pool_len = 158;
+        for workers in [1, 2, 3, 5] {
+            let mut epoch: Vec<(u16, EpochStep)> = Vec::new();
+            let mut slots: Vec<(u16, u64)> = Vec::new();
+            for worker in 0..workers {
+                for target in [Target::Epoch, Target::Slots] {
+                    let ts = TargetState::new(target, Vec::new());
+                    let queued = ts.queue_enumeration(pool_len, 8, worker, workers);
+                    let mut n = 0;
+                    while let Some(input) = ts.next_unmutated() {
+                        let d = decode::<MinimalSpec>(target, &input).unwrap();
+                        match d.operation {
+                            Operation::Epoch(step) => epoch.push((d.selector, step)),
+                            Operation::Slots(k) => slots.push((d.selector, k)),
+                            other => panic!("{other:?}"),
+                        }
+                        n += 1;
+                    }
+                    assert_eq!(n, queued);
+                }
+            }
+            let expected_epoch: HashSet<(u16, EpochStep)> = (0..158u16).flat_map(|s| EpochStep::ALL.map(|step| (s, step))).collect();
+            assert_eq!(epoch.len(), expected_epoch.len(), "{workers} workers: no (state, step) twice");
+            assert_eq!(epoch.iter().copied().collect::<HashSet<_>>(), expected_epoch);
+            let ns: Vec<u64> = (0..=17).chain([256, 257]).collect();
+            let expected_slots: HashSet<(u16, u64)> = (0..158u16).flat_map(|s| ns.iter().map(move |n| (s, *n))).collect();
+            assert_eq!(slots.len(), expected_slots.len(), "{workers} workers: no (state, n) twice");
+            assert_eq!(slots.iter().copied().collect::<HashSet<_>>(), expected_slots);
+        }
+        assert!(enumeration(Target::Attestation, 158, 8).is_none());
+    }
+
+    /// The seeds run first, then the enumeration; once both are done the target's time weighs
+    /// ENUMERATED_WEIGHT times over in the scheduler.
+    #[test]
+    fn enumeration_runs_after_the_seeds_and_then_the_share_drops() {
+        let ts = TargetState::new(Target::Epoch, vec![vec![9, 0, 3]]);
+        ts.queue_unmutated(vec![vec![9, 0, 3]]);
+        ts.queue_enumeration(2, 8, 0, 1);
+        ts.busy_ns.store(1000, Ordering::Relaxed);
+        assert_eq!(ts.next_unmutated(), Some(vec![9, 0, 3]), "the seed first");
+        assert_eq!(ts.next_unmutated(), Some(vec![0, 0, 0]), "then state 0, step 0");
+        assert_eq!(ts.scheduled_ns(), 1000, "a fair share while enumerating");
+        while ts.next_unmutated().is_some() {}
+        assert_eq!(ts.scheduled_ns(), 1000 * ENUMERATED_WEIGHT);
+        let plain = TargetState::new(Target::Attestation, Vec::new());
+        assert_eq!(plain.queue_enumeration(2, 8, 0, 1), 0);
+        plain.busy_ns.store(1000, Ordering::Relaxed);
+        assert_eq!(plain.scheduled_ns(), 1000);
     }
 }

@@ -90,7 +90,17 @@ impl<E: EthSpec> Phase0Impl<E> for FastImpl {
                 state_transition::process_slots(fs, target)
             }
             Operation::Epoch(step) => epoch_processing::process_epoch_step(fs, *step),
+            Operation::Chain { blocks, validate_result } => Phase0Impl::<E>::apply_chain(self, fs, blocks, *validate_result, bls).map_err(|c| c.reason),
         }
+    }
+
+    /// diverge-fast's block pipeline (`state_transition`: slots with the fused epoch pass, batched
+    /// signatures) once per block on the same prepared state, so its caches carry across blocks.
+    fn apply_chain(&self, fs: &mut FastState<E>, blocks: &[SignedBeaconBlock<E>], validate_result: bool, bls: BlsMode) -> Result<(), ChainRejection> {
+        for (index, block) in blocks.iter().enumerate() {
+            state_transition::state_transition(fs, block, validate_result, bls).map_err(|reason| ChainRejection { index, reason })?;
+        }
+        Ok(())
     }
 
     fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64, Reject> {

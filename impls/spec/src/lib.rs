@@ -38,7 +38,8 @@ pub mod state_transition;
 pub mod uint64;
 
 use diverge_types::{
-    BeaconState, BlsMode, Deltas, Deposit, EpochStep, EthSpec, Operation, Phase0Impl, Reject, RewardsDeltas, Root,
+    BeaconState, BlsMode, ChainRejection, Deltas, Deposit, EpochStep, EthSpec, Operation, Phase0Impl, Reject, RewardsDeltas, Root,
+    SignedBeaconBlock,
     Validator,
 };
 
@@ -131,8 +132,20 @@ impl<E: EthSpec> Phase0Impl<E> for SpecImpl {
                 EpochStep::RandaoMixesReset => process_randao_mixes_reset(state),
                 EpochStep::HistoricalRootsUpdate => process_historical_roots_update(state),
                 EpochStep::ParticipationRecordUpdates => process_participation_record_updates(state),
+                EpochStep::ProcessEpoch => process_epoch(state),
             },
+            Operation::Chain { blocks, validate_result } => {
+                Phase0Impl::<E>::apply_chain(self, state, blocks, *validate_result, bls).map_err(|c| c.reason)
+            }
         }
+    }
+
+    /// A loop of the spec's `state_transition`, one call per block, stopping at the first rejection.
+    fn apply_chain(&self, state: &mut BeaconState<E>, blocks: &[SignedBeaconBlock<E>], validate_result: bool, bls: BlsMode) -> std::result::Result<(), ChainRejection> {
+        for (index, block) in blocks.iter().enumerate() {
+            state_transition::state_transition(state, block, validate_result, bls).map_err(|reason| ChainRejection { index, reason })?;
+        }
+        Ok(())
     }
 
     fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64> {

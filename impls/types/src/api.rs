@@ -31,11 +31,32 @@ pub enum EpochStep {
     HistoricalRootsUpdate,
     /// `process_participation_record_updates`.
     ParticipationRecordUpdates,
+    /// The whole `process_epoch`: every step above, in the spec's order
+    /// (<https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#epoch-processing>).
+    /// Implementations run it as they run it inside `process_slots` (diverge-fast: its fused
+    /// one-pass epoch processing, which the per-step vectors never execute).
+    ProcessEpoch,
 }
 
 impl EpochStep {
-    /// Every step, in the order `process_epoch` runs them.
-    pub const ALL: [EpochStep; 10] = [
+    /// Every step, in the order `process_epoch` runs them, then [`EpochStep::ProcessEpoch`]
+    /// (appended: an `epoch` input's step byte is its index here, so existing seeds keep theirs).
+    pub const ALL: [EpochStep; 11] = [
+        EpochStep::JustificationAndFinalization,
+        EpochStep::RewardsAndPenalties,
+        EpochStep::RegistryUpdates,
+        EpochStep::Slashings,
+        EpochStep::Eth1DataReset,
+        EpochStep::EffectiveBalanceUpdates,
+        EpochStep::SlashingsReset,
+        EpochStep::RandaoMixesReset,
+        EpochStep::HistoricalRootsUpdate,
+        EpochStep::ParticipationRecordUpdates,
+        EpochStep::ProcessEpoch,
+    ];
+
+    /// The ten sub-functions alone (every step but [`EpochStep::ProcessEpoch`]), in the spec's order.
+    pub const SUB_FUNCTIONS: [EpochStep; 10] = [
         EpochStep::JustificationAndFinalization,
         EpochStep::RewardsAndPenalties,
         EpochStep::RegistryUpdates,
@@ -48,7 +69,8 @@ impl EpochStep {
         EpochStep::ParticipationRecordUpdates,
     ];
 
-    /// The `epoch_processing` handler name (the spec function without `process_`).
+    /// The `epoch_processing` handler name (the spec function without `process_`);
+    /// `process_epoch` for [`EpochStep::ProcessEpoch`], which has no vectors of its own.
     pub fn handler_name(self) -> &'static str {
         match self {
             EpochStep::JustificationAndFinalization => "justification_and_finalization",
@@ -61,6 +83,7 @@ impl EpochStep {
             EpochStep::RandaoMixesReset => "randao_mixes_reset",
             EpochStep::HistoricalRootsUpdate => "historical_roots_update",
             EpochStep::ParticipationRecordUpdates => "participation_record_updates",
+            EpochStep::ProcessEpoch => "process_epoch",
         }
     }
 
@@ -94,8 +117,29 @@ pub enum Operation<E: EthSpec> {
     },
     /// `process_slots(state, state.slot + n)`.
     Slots(u64),
-    /// One sub-function of `process_epoch`.
+    /// One sub-function of `process_epoch`, or the whole of it ([`EpochStep::ProcessEpoch`]).
     Epoch(EpochStep),
+    /// `state_transition(state, block, validate_result)` for each block in order (the `chain`
+    /// target): the first rejection ends the chain. [`Phase0Impl::apply_chain`] also names the
+    /// rejecting block; `apply` only gives its reason.
+    Chain {
+        /// The blocks, 1..=[`MAX_CHAIN_BLOCKS`] of them (the decoder enforces the bound).
+        blocks: Vec<SignedBeaconBlock<E>>,
+        /// Check each `block.state_root` against its post-state root.
+        validate_result: bool,
+    },
+}
+
+/// Most blocks one `chain` input applies.
+pub const MAX_CHAIN_BLOCKS: usize = 8;
+
+/// Why a chain of blocks was refused: the first block whose `state_transition` failed, and why.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ChainRejection {
+    /// Index of the rejecting block in the chain (0-based).
+    pub index: usize,
+    /// The spec assertion that failed.
+    pub reason: Reject,
 }
 
 /// Rewards and penalties for one component, indexed by validator index (Gwei).
@@ -158,6 +202,20 @@ pub trait Phase0Impl<E: EthSpec>: Send + Sync {
     /// # Errors
     /// The spec assertion that failed.
     fn apply(&self, state: &mut Self::State, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject>;
+
+    /// `state_transition(state, block, validate_result)` for each of `blocks` in order, stopping at
+    /// the first rejection (the `chain` target). On `Err` the state may be partially modified.
+    /// Default: [`Self::apply`] of an [`Operation::Block`] per block (a clone of each block);
+    /// implementations override it to skip the clones.
+    ///
+    /// # Errors
+    /// The first rejecting block's index and reason.
+    fn apply_chain(&self, state: &mut Self::State, blocks: &[SignedBeaconBlock<E>], validate_result: bool, bls: BlsMode) -> Result<(), ChainRejection> {
+        for (index, block) in blocks.iter().enumerate() {
+            self.apply(state, &Operation::Block { block: block.clone(), validate_result }, bls).map_err(|reason| ChainRejection { index, reason })?;
+        }
+        Ok(())
+    }
 
     /// `compute_shuffled_index(index, index_count, seed)`.
     ///

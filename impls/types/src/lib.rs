@@ -10,7 +10,7 @@ pub mod preset;
 pub mod reject;
 pub mod shared;
 
-pub use api::{Deltas, EpochStep, Operation, Phase0Impl, RewardsDeltas};
+pub use api::{ChainRejection, Deltas, EpochStep, Operation, Phase0Impl, RewardsDeltas, MAX_CHAIN_BLOCKS};
 pub use bls::BlsMode;
 pub use containers::*;
 pub use preset::{EthSpec, MainnetSpec, MinimalSpec, Preset};

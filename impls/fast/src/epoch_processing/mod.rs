@@ -44,7 +44,8 @@ pub fn process_epoch<E: EthSpec>(fs: &mut FastState<E>) -> Result<(), Reject> {
     Ok(())
 }
 
-/// One sub-function of `process_epoch` alone, as the `epoch_processing` vectors apply it.
+/// One sub-function of `process_epoch` alone, as the `epoch_processing` vectors apply it, or the
+/// whole of it ([`EpochStep::ProcessEpoch`]: [`process_epoch`], the fused pass `process_slots` runs).
 ///
 /// # Errors
 /// The step's failure.
@@ -78,5 +79,6 @@ pub fn process_epoch_step<E: EthSpec>(fs: &mut FastState<E>, step: EpochStep) ->
             resets::process_participation_record_updates(fs);
             Ok(())
         }
+        EpochStep::ProcessEpoch => process_epoch(fs),
     }
 }
