@@ -89,7 +89,7 @@ fn generated_deposits_are_accepted() {
     let pool = pool();
     let states: Vec<BeaconState<E>> = pool.iter().map(|(_, s)| s.clone()).collect();
     let views: Vec<PoolView<E>> = states.iter().map(PoolView::new).collect();
-    let m = Structured::<E>::new(Config { generate: 1.0, valid: 1.0 });
+    let m = Structured::<E>::new(Config { generate: 1.0, valid: 1.0, ..Config::default() });
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let (mut ok, n) = (0, 400);
     for _ in 0..n {
@@ -110,7 +110,7 @@ fn generated_blocks_with_operations_are_accepted() {
     let pool = pool();
     let states: Vec<BeaconState<E>> = pool.iter().map(|(_, s)| s.clone()).collect();
     let views: Vec<PoolView<E>> = states.iter().map(PoolView::new).collect();
-    let m = Structured::<E>::new(Config { generate: 1.0, valid: 1.0 });
+    let m = Structured::<E>::new(Config { generate: 1.0, valid: 1.0, ..Config::default() });
     let mut rng = ChaCha8Rng::seed_from_u64(6);
     let (mut ok, mut with_ops, mut with_deposits, n) = (0, 0, 0, 300);
     for _ in 0..n {
