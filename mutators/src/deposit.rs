@@ -18,18 +18,15 @@
 //! chain would (the `InvalidSignature` leaves are signed by another key: skipped under real BLS,
 //! added under `assume-valid`).
 //!
-//! Signing hook: [`spec_pubkey`] and [`spec_sign`] derive keys and signatures with `blst`
-//! directly; a shared key module (`keys.rs`, issue 13 item 3) can replace them without changing
-//! any tree (BLS signatures are deterministic).
+//! Keys and signatures come from [`crate::keys`] and [`crate::sign`] (one derivation of the
+//! spec-test keys and of the deposit domain for the whole crate).
 
 use crate::view::PoolView;
+use crate::{keys, sign};
 use diverge_types::constants::{DEPOSIT_CONTRACT_TREE_DEPTH, DOMAIN_DEPOSIT, ETH1_ADDRESS_WITHDRAWAL_PREFIX};
 use diverge_types::ssz_types::FixedVector;
 use diverge_types::*;
 use rand::Rng;
-
-/// The BLS ciphersuite of Ethereum signatures (proof-of-possession scheme).
-const DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
 /// `eth1_data.block_hash` of a crafted state whose `deposit_root` commits to a [`DepositTree`]:
 /// `sha256("diverge:crafted-deposit-tree:v1")`.
@@ -38,36 +35,21 @@ pub fn tree_marker() -> Root {
 }
 
 /// The compressed public key of spec-test key index `index` (secret key `index + 1`), or `None`
-/// past the scalar range.
+/// past the scalar range ([`keys::public_key`]).
 pub fn spec_pubkey(index: u64) -> Option<BlsPubkey> {
-    let sk = secret_key(index)?;
-    Some(BlsPubkey::from(sk.sk_to_pk().compress()))
+    keys::public_key(index)
 }
 
 /// The signature of `message` (a signing root) by spec-test key index `index`.
 pub fn spec_sign(index: u64, message: &Root) -> Option<BlsSignature> {
-    let sk = secret_key(index)?;
-    Some(BlsSignature::from(sk.sign(message.as_slice(), DST, &[]).compress()))
-}
-
-fn secret_key(index: u64) -> Option<blst::min_pk::SecretKey> {
-    let mut be = [0u8; 32];
-    let k = index.checked_add(1)?.to_be_bytes();
-    be.get_mut(24..)?.copy_from_slice(&k);
-    blst::min_pk::SecretKey::from_bytes(&be).ok()
+    keys::secret_key(index).map(|sk| sk.sign(message))
 }
 
 /// `compute_signing_root(DepositMessage(...), compute_domain(DOMAIN_DEPOSIT))`: genesis fork
 /// version of the preset, zero genesis validators root.
 pub fn deposit_signing_root<E: EthSpec>(data: &DepositData) -> Root {
     let message = DepositMessage { pubkey: data.pubkey, withdrawal_credentials: data.withdrawal_credentials, amount: data.amount };
-    let fork_data = ForkData { current_version: E::GENESIS_FORK_VERSION, genesis_validators_root: Root::ZERO };
-    let fork_root = fork_data.tree_hash_root();
-    let mut domain = [0u8; 32];
-    for (d, s) in domain.iter_mut().zip(DOMAIN_DEPOSIT.iter().chain(fork_root.as_slice().iter().take(28))) {
-        *d = *s;
-    }
-    SigningData { object_root: message.tree_hash_root(), domain: Root::from(domain) }.tree_hash_root()
+    sign::compute_signing_root(&message, sign::compute_domain(DOMAIN_DEPOSIT, E::GENESIS_FORK_VERSION, Root::ZERO))
 }
 
 /// What leaf `j` of a [`DepositTree`] deposits (`j % LEAF_KINDS.len()`).

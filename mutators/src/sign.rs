@@ -160,8 +160,7 @@ pub fn randao_reveal<E: EthSpec>(view: &PoolView<E>, proposer_index: u64, epoch:
 /// by the key of `data.pubkey`; `None` when that key is not one of the spec tests' keys.
 pub fn deposit_signature<E: EthSpec>(data: &DepositData) -> Option<BlsSignature> {
     let scalar = keys::spec_test_keys().scalar_of(&data.pubkey)?;
-    let message = DepositMessage { pubkey: data.pubkey, withdrawal_credentials: data.withdrawal_credentials, amount: data.amount };
-    sign_with_scalar(u128::from(scalar), &compute_signing_root(&message, compute_domain(DOMAIN_DEPOSIT, E::GENESIS_FORK_VERSION, Root::ZERO)))
+    sign_with_scalar(u128::from(scalar), &crate::deposit::deposit_signing_root::<E>(data))
 }
 
 /// Signs every signature of `op` for the pool state of `view`, as an honest signer would. `None`
@@ -177,9 +176,42 @@ pub fn sign_op<E: EthSpec>(view: &PoolView<E>, op: &mut Op<E>) -> Option<()> {
         }
         Op::ProposerSlashing(s) => sign_proposer_slashing(view, s),
         Op::VoluntaryExit(e) => sign_voluntary_exit(view, e),
-        // Unsigned (block_header), or a kind this module does not sign yet.
+        Op::Block(b) => sign_block(view, &mut b.block),
+        // Unsigned (block_header), or a kind this module does not sign (deposits: their leaves are
+        // signed when the crafted tree is built, since the tree's root fixes them).
         _ => Some(()),
     }
+}
+
+/// Signs a generated block as its proposer would: every operation inside (for the state after
+/// `process_slots`, whose fork and `genesis_validators_root` are the view's: phase0 has no fork
+/// upgrade), the RANDAO reveal of the block's epoch, and the block itself (checked only with the
+/// `validate_result` flag). `None` when some signature could not be made; the others are made.
+pub fn sign_block<E: EthSpec>(view: &PoolView<E>, signed: &mut SignedBeaconBlock<E>) -> Option<()> {
+    let mut all = Some(());
+    let body = &mut signed.message.body;
+    for a in body.attestations.iter_mut() {
+        all = all.and(sign_attestation(view, a));
+    }
+    for s in body.attester_slashings.iter_mut() {
+        all = all.and(sign_indexed(view, &mut s.attestation_1)).and(sign_indexed(view, &mut s.attestation_2));
+    }
+    for s in body.proposer_slashings.iter_mut() {
+        all = all.and(sign_proposer_slashing(view, s));
+    }
+    for e in body.voluntary_exits.iter_mut() {
+        all = all.and(sign_voluntary_exit(view, e));
+    }
+    let epoch = compute_epoch_at_slot::<E>(signed.message.slot);
+    match randao_reveal(view, signed.message.proposer_index, epoch) {
+        Some(r) => signed.message.body.randao_reveal = r,
+        None => all = None,
+    }
+    match block_signature(view, &signed.message) {
+        Some(s) => signed.signature = s,
+        None => all = None,
+    }
+    all
 }
 
 /// The signatures `op` carries, in order.
