@@ -15,8 +15,9 @@
 //! operations built for the state after `process_slots(state, s)`: attestations whose inclusion
 //! window and source checkpoint are those of slot `s`, proposer and attester slashings and
 //! voluntary exits of disjoint validators (so an earlier operation does not invalidate a later
-//! one). RANDAO reveal and signatures are random (`--bls assume-valid`); signing is the hook
-//! for `--bls real`.
+//! one). RANDAO reveal and signatures are random under `--bls assume-valid`; under `--bls real`
+//! ([`crate::Config::sign`]) [`crate::sign::sign_block`] signs the operations, the reveal and the
+//! block.
 
 use crate::deposit::perturb_deposit;
 use crate::generate::{bits_of, gen_attester_slashing, gen_proposer_slashing, gen_voluntary_exit, perturb_attestation, pick, root, signature};

@@ -23,7 +23,8 @@ pub enum MutatorKind {
     Havoc,
     /// The structured mutator alone (undecodable inputs still get byte havoc inside it).
     Structured,
-    /// Each mutation picks structured or havoc with equal odds.
+    /// Each mutation picks structured or havoc with equal odds; a havoc mutant that no longer
+    /// decodes is replaced by a structured mutation with probability 0.9 ([`MIXED_REPAIR`]).
     #[default]
     Mixed,
 }
@@ -126,20 +127,54 @@ impl PoolMutator {
     }
 }
 
-impl Mutator for PoolMutator {
-    fn mutate(&self, target: Target, data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut ChaCha8Rng, max_len: usize) {
-        let structured = match self.kind {
-            MutatorKind::Havoc => false,
-            MutatorKind::Structured => true,
-            MutatorKind::Mixed => rng.gen_bool(0.5),
-        };
-        if let (true, Some(dkg)) = (structured, DkgKind::from_name(target.name())) {
+/// In `mixed` mode, the chance that a havoc mutant which no longer decodes is thrown away for a
+/// structured mutation of the same input. Byte havoc breaks the SSZ framing of about two thirds of
+/// its mutants (60–66 % undecodable on the operation targets), which test nothing past the
+/// decoder (`ssz_decode` exists for that); keeping a tenth of them keeps the decoders' reject paths
+/// exercised, and the campaign's undecodable share near 3 %.
+const MIXED_REPAIR: f64 = 0.9;
+
+impl PoolMutator {
+    /// Whether `data` decodes for `target`'s structured mutator (`None`: the target has none).
+    fn decodes(&self, target: Target, data: &[u8]) -> Option<bool> {
+        if let Some(dkg) = DkgKind::from_name(target.name()) {
+            return Some(diverge_mutators::dkg::canonical(dkg, data));
+        }
+        let kind = Kind::from_name(target.name())?;
+        let body = diverge_mutators::generate::split(data).map(|(_, body)| body);
+        Some(match &self.views {
+            Some(Views::Minimal(_)) => body.and_then(|b| diverge_mutators::generate::Op::<MinimalSpec>::decode(kind, b)).is_some(),
+            Some(Views::Mainnet(_)) => body.and_then(|b| diverge_mutators::generate::Op::<MainnetSpec>::decode(kind, b)).is_some(),
+            None => return None,
+        })
+    }
+
+    fn structured(&self, target: Target, data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut ChaCha8Rng, max_len: usize) {
+        if let Some(dkg) = DkgKind::from_name(target.name()) {
             return self.dkg.mutate(dkg, data, rng, max_len);
         }
-        match (structured, Kind::from_name(target.name()), &self.views) {
-            (true, Some(kind), Some(Views::Minimal(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
-            (true, Some(kind), Some(Views::Mainnet(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
+        match (Kind::from_name(target.name()), &self.views) {
+            (Some(kind), Some(Views::Minimal(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
+            (Some(kind), Some(Views::Mainnet(t))) => t.structured.mutate(kind, data, &t.views, rng, max_len),
             _ => Havoc.mutate(target, data, corpus, rng, max_len),
+        }
+    }
+}
+
+impl Mutator for PoolMutator {
+    fn mutate(&self, target: Target, data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut ChaCha8Rng, max_len: usize) {
+        match self.kind {
+            MutatorKind::Havoc => Havoc.mutate(target, data, corpus, rng, max_len),
+            MutatorKind::Structured => self.structured(target, data, corpus, rng, max_len),
+            MutatorKind::Mixed if rng.gen_bool(0.5) => self.structured(target, data, corpus, rng, max_len),
+            MutatorKind::Mixed => {
+                let original = data.clone();
+                Havoc.mutate(target, data, corpus, rng, max_len);
+                if self.decodes(target, data) == Some(false) && rng.gen_bool(MIXED_REPAIR) {
+                    *data = original;
+                    self.structured(target, data, corpus, rng, max_len);
+                }
+            }
         }
     }
 }
