@@ -56,7 +56,7 @@ while IFS=$'\t' read -r -u 3 name feature krate target signature; do
       hooks=(); [[ $signature == */crash ]] && hooks=(--test panic_hooks)
       cargo test --locked --release -p diverge --features "$feature" --test bug_regressions "${hooks[@]}" ;;
     dkg-drand) cargo test --locked --release -p diverge -p dkg-drand --features "diverge/$feature" \
-      --test dkg_regressions --test dkg_smoke --test scenarios ;;
+      --test dkg_regressions --test dkg_smoke --test scenarios --test dkg_structured ;;
     # Network incidents (p2p-port): the three components are independent, so their bugs share one
     # build, tested after this loop (each enabled bug's regression must give its signature).
     p2p-port) p2p_features+=("$feature") ;;
