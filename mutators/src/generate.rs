@@ -359,34 +359,11 @@ fn perturb<E: EthSpec, R: Rng>(op: &mut Op<E>, view: &PoolView<E>, views: &[Pool
 /// `process_attestation`: `data.slot + MIN_ATTESTATION_INCLUSION_DELAY <= state.slot <= data.slot
 /// + SLOTS_PER_EPOCH`, target epoch that of `data.slot`, index below the committee count, bits of
 /// the committee's length (a non-empty random subset), source the justified checkpoint of the
-/// target epoch; roots from `block_roots`.
+/// target epoch; roots from `block_roots` (the latest block root for a target epoch that starts at
+/// the state's slot). The case `s = state.slot` of [`crate::block::attestation_at`].
 pub fn gen_attestation<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> Option<Attestation<E>> {
-    let hi = view.slot.checked_sub(E::MIN_ATTESTATION_INCLUSION_DELAY)?;
-    let lo = view.slot.saturating_sub(E::SLOTS_PER_EPOCH);
-    let slot = rng.gen_range(lo..=hi);
-    let epoch = slot.checked_div(E::SLOTS_PER_EPOCH)?;
-    let index = rng.gen_range(0..view.committee_count_per_slot(epoch)?);
-    let committee = view.beacon_committee(slot, index)?;
-    if committee.is_empty() {
-        return None;
-    }
-    let mut set: Vec<bool> = committee.iter().map(|_| rng.gen_bool(0.5)).collect();
-    let one = rng.gen_range(0..set.len());
-    if let Some(b) = set.get_mut(one) {
-        *b = true;
-    }
-    let source = if epoch == view.current_epoch() { view.current_justified_checkpoint } else { view.previous_justified_checkpoint };
-    Some(Attestation {
-        aggregation_bits: bits_of::<E>(&set)?,
-        data: AttestationData {
-            slot,
-            index,
-            beacon_block_root: view.block_root_at_slot(slot).unwrap_or_default(),
-            source,
-            target: Checkpoint { epoch, root: view.block_root(epoch).unwrap_or_default() },
-        },
-        signature: signature(rng),
-    })
+    // An attestation includable now is one includable in a block at the state's own slot.
+    crate::block::attestation_at(view, view.slot, rng)
 }
 
 pub(crate) fn perturb_attestation<E: EthSpec, R: Rng>(a: &mut Attestation<E>, view: &PoolView<E>, rng: &mut R) {

@@ -8,29 +8,13 @@ use diverge_mutators::deposit::{is_valid_merkle_branch, DepositTree, LeafKind};
 use diverge_mutators::generate::{split, Op};
 use diverge_mutators::{Config, Kind, PoolView, Structured};
 use diverge_spec::SpecImpl;
-use diverge_types::ssz::Decode;
-use diverge_types::{BeaconState, BlsMode, EpochStep, MinimalSpec, Operation, Phase0Impl, TreeHash};
+use diverge_types::{BeaconState, BlsMode, EpochStep, Operation, Phase0Impl, TreeHash};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::path::PathBuf;
 
-type E = MinimalSpec;
+mod common;
+use common::{pool_with_sources as pool, E};
 
-/// (manifest source, state) in id order.
-fn pool() -> Vec<(String, BeaconState<E>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpora/states/minimal");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    manifest["states"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let bytes = std::fs::read(dir.join(s["file"].as_str().unwrap())).unwrap();
-            let raw = snap::raw::Decoder::new().decompress_vec(&bytes).unwrap();
-            (s["source"].as_str().unwrap().to_string(), BeaconState::<E>::from_ssz_bytes(&raw).unwrap())
-        })
-        .collect()
-}
 
 fn crafted<'a>(pool: &'a [(String, BeaconState<E>)], name: &str) -> &'a BeaconState<E> {
     let prefix = format!("crafted:{name} from ");

@@ -5,28 +5,11 @@
 
 use diverge_mutators::generate::{split, Op};
 use diverge_mutators::{havoc, Config, Kind, PoolView, Structured};
-use diverge_types::ssz::Decode;
-use diverge_types::{BeaconState, MinimalSpec};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::path::PathBuf;
 
-type E = MinimalSpec;
-
-fn pool() -> Vec<BeaconState<E>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpora/states/minimal");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    manifest["states"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let bytes = std::fs::read(dir.join(s["file"].as_str().unwrap())).unwrap();
-            let raw = snap::raw::Decoder::new().decompress_vec(&bytes).unwrap();
-            BeaconState::<E>::from_ssz_bytes(&raw).unwrap()
-        })
-        .collect()
-}
+mod common;
+use common::{pool, E};
 
 fn views() -> Vec<PoolView<E>> {
     pool().iter().map(PoolView::new).collect()

@@ -10,25 +10,13 @@ use diverge_mutators::generate::{split, Op};
 use diverge_mutators::{keys, sign, Config, Kind, PoolView, Structured};
 use diverge_spec::SpecImpl;
 use diverge_types::bls::{self, BlsMode};
-use diverge_types::ssz::Decode;
-use diverge_types::{BeaconState, Deposit, MinimalSpec, Operation, Phase0Impl, Reject};
+use diverge_types::{BeaconState, Deposit, Operation, Phase0Impl, Reject};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::path::PathBuf;
 use std::time::Instant;
 
-type E = MinimalSpec;
-
-fn read_snappy<T: Decode>(path: &std::path::Path) -> T {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    T::from_ssz_bytes(&snap::raw::Decoder::new().decompress_vec(&bytes).unwrap()).unwrap()
-}
-
-fn pool() -> Vec<BeaconState<E>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpora/states/minimal");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    manifest["states"].as_array().unwrap().iter().map(|s| read_snappy(&dir.join(s["file"].as_str().unwrap()))).collect()
-}
+mod common;
+use common::{pool, read_snappy, E};
 
 /// Both implementations' verdicts (`Ok(post)` or the reject) of `op` on `state`.
 fn judge(state: &BeaconState<E>, op: &Operation<E>, mode: BlsMode) -> (Result<BeaconState<E>, Reject>, Result<BeaconState<E>, Reject>) {

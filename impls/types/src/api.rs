@@ -55,19 +55,9 @@ impl EpochStep {
         EpochStep::ProcessEpoch,
     ];
 
-    /// The ten sub-functions alone (every step but [`EpochStep::ProcessEpoch`]), in the spec's order.
-    pub const SUB_FUNCTIONS: [EpochStep; 10] = [
-        EpochStep::JustificationAndFinalization,
-        EpochStep::RewardsAndPenalties,
-        EpochStep::RegistryUpdates,
-        EpochStep::Slashings,
-        EpochStep::Eth1DataReset,
-        EpochStep::EffectiveBalanceUpdates,
-        EpochStep::SlashingsReset,
-        EpochStep::RandaoMixesReset,
-        EpochStep::HistoricalRootsUpdate,
-        EpochStep::ParticipationRecordUpdates,
-    ];
+    /// The ten sub-functions alone (every step but [`EpochStep::ProcessEpoch`]), in the spec's order:
+    /// the first ten of [`EpochStep::ALL`].
+    pub const SUB_FUNCTIONS: &'static [EpochStep] = EpochStep::ALL.as_slice().split_at(10).0;
 
     /// The `epoch_processing` handler name (the spec function without `process_`);
     /// `process_epoch` for [`EpochStep::ProcessEpoch`], which has no vectors of its own.
