@@ -53,7 +53,7 @@ fn harness() -> &'static Harness {
             }
         };
         eprintln!("diverge harness: state pool {}", pool.display());
-        let bls = std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid);
+        let bls = env_bls();
         let findings = std::env::var_os("DIVERGE_FINDINGS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("findings"));
         let mut config = RunnerConfig { bls, ..RunnerConfig::default() };
         if let Ok(text) = std::env::var("DIVERGE_BATCH_SEED") {
@@ -178,6 +178,11 @@ fn print_verdicts(h: &Harness, target: Target, data: &[u8]) {
 fn engine_name() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| std::env::var("DIVERGE_ENGINE").unwrap_or_else(|_| "engine".to_string()))
+}
+
+/// `DIVERGE_BLS` (`real` or `assume-valid`, the default; an unknown value is the default).
+pub(crate) fn env_bls() -> BlsMode {
+    std::env::var("DIVERGE_BLS").ok().and_then(|b| parse_bls(&b)).unwrap_or(BlsMode::AssumeValid)
 }
 
 #[cfg(test)]

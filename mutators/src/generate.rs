@@ -81,10 +81,11 @@ pub const SIGNATURE_MOVE: f64 = 0.1;
 pub const RESIGN: f64 = 0.9;
 
 impl Default for Config {
-    /// `generate` 0.25, `valid` 0.5. With them, `diverge fuzz --mutator structured` keeps 17–24 %
-    /// of its executions valid and under 6 % undecodable on the minimal pool (README table).
+    /// `generate` 0.25 (doubled for deposit and block, [`Config::generate_for`]), `valid` 0.6. With
+    /// them, `diverge fuzz --mutator structured` keeps 22–37 % of its executions valid and at most
+    /// 3 % undecodable on the minimal pool, under both BLS modes (README table).
     fn default() -> Self {
-        Config { generate: 0.25, valid: 0.5, sign: false }
+        Config { generate: 0.25, valid: 0.6, sign: false }
     }
 }
 
@@ -257,9 +258,9 @@ impl<E: EthSpec> Structured<E> {
         let mut selector = selector;
         let at = usize::from(selector).checked_rem(views.len()).unwrap_or(0);
         let Some(view) = views.get(at) else { return havoc(data, rng, max_len) };
-        match rng.gen_range(0..10u8) {
+        match rng.gen_range(0..20u8) {
             // Another pool state, same operation (its roots and checkpoints no longer match).
-            0 => {
+            0 | 1 => {
                 selector = u16::try_from(rng.gen_range(0..views.len())).unwrap_or(0);
                 if let (true, Some(other)) = (self.config.sign, views.get(usize::from(selector))) {
                     if rng.gen_bool(RESIGN) {
@@ -267,8 +268,9 @@ impl<E: EthSpec> Structured<E> {
                     }
                 }
             }
-            // Byte havoc on a decodable input (malformed SSZ stays reachable).
-            1 => return havoc(data, rng, max_len),
+            // Byte havoc on a decodable input (malformed SSZ stays reachable), one call in 20: about
+            // two thirds of havoc's mutants do not decode, so this keeps the share near 3 %.
+            2 => return havoc(data, rng, max_len),
             // One or two field moves.
             _ => {
                 self.perturb_signed(&mut op, view, views, rng);

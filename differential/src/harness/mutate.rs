@@ -101,7 +101,8 @@ fn pool_mutator() -> &'static PoolMutator {
             }
         };
         match PoolMutator::new(MutatorKind::Structured, preset, &pool) {
-            Ok(m) => m,
+            // Signed for real when the harness verifies for real (`DIVERGE_BLS=real`).
+            Ok(m) => m.with_bls(super::env_bls()),
             Err(e) => {
                 eprintln!("diverge mutator: state pool {}: {e}; using havoc", pool.display());
                 PoolMutator::havoc()
@@ -116,9 +117,9 @@ pub fn init_mutator() {
     let _ = pool_mutator();
 }
 
-/// Whether `target` has a structured mutator (`diverge-mutators`' [`Kind`]s).
+/// Whether `target` has a structured mutator (`diverge-mutators`' phase0 [`Kind`]s and DKG kinds).
 pub fn has_structured(target: Target) -> bool {
-    Kind::from_name(target.name()).is_some()
+    Kind::from_name(target.name()).is_some() || diverge_mutators::dkg::DkgKind::from_name(target.name()).is_some()
 }
 
 /// What one call does, decided from the setting, the target and the seed.
@@ -319,11 +320,13 @@ mod tests {
         assert_eq!(MutatorSetting::parse("libfuzzer"), Ok(MutatorSetting::Engine));
         assert_eq!(MutatorSetting::parse("mixed"), Ok(MutatorSetting::Diverge(MutatorKind::Mixed)));
         assert!(MutatorSetting::parse("afl").unwrap_err().contains("libfuzzer, engine, havoc, structured, mixed"));
-        // No structured mutator for `block` (yet): the engine's mutator under mixed and structured.
+        // No structured mutator for `slots`: the engine's mutator under mixed and structured.
         for seed in 0..64 {
-            assert_eq!(plan(MutatorSetting::Diverge(MutatorKind::Mixed), Target::Block, seed), Plan::Engine);
-            assert_eq!(plan(MutatorSetting::Diverge(MutatorKind::Structured), Target::Block, seed), Plan::Engine);
-            assert_eq!(plan(MutatorSetting::Diverge(MutatorKind::Structured), Target::Attestation, seed), Plan::Structured);
+            assert_eq!(plan(MutatorSetting::Diverge(MutatorKind::Mixed), Target::Slots, seed), Plan::Engine);
+            assert_eq!(plan(MutatorSetting::Diverge(MutatorKind::Structured), Target::Slots, seed), Plan::Engine);
+            for t in [Target::Attestation, Target::Block, Target::Deposit, Target::DkgSequence, Target::DkgPacket] {
+                assert_eq!(plan(MutatorSetting::Diverge(MutatorKind::Structured), t, seed), Plan::Structured, "{}", t.name());
+            }
         }
         // Mixed splits attestation's calls between both, by seed.
         let structured = (0..1000).filter(|s| plan(MutatorSetting::Diverge(MutatorKind::Mixed), Target::Attestation, *s) == Plan::Structured).count();
