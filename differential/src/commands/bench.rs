@@ -172,7 +172,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
     let slot_dir = diverge::supervisor::slot_dir().context("creating the bench's slot directory")?;
     let slot = diverge::supervisor::Slot::create(&slot_dir.join("bench.slot")).context("creating the bench's worker slot")?;
     diverge::supervisor::install(slot);
-    let mutator = PoolMutator::new(args.mutator, preset, &default_pool_dir(preset)).context("loading the pool for the structured mutator")?;
+    // Signed for real under `--bls real`, as a `diverge fuzz` worker's mutator.
+    let mutator = PoolMutator::new(args.mutator, preset, &default_pool_dir(preset)).context("loading the pool for the structured mutator")?.with_bls(args.bls.into());
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().context("starting the bench thread")?;
     let seeds: Vec<Vec<Vec<u8>>> = targets.iter().map(|&t| fuzz::load_seeds(&default_corpus_dir(preset, t)).0).collect();
     let rounds = args.rounds.max(1);
