@@ -12,7 +12,7 @@
 #     which runs every input once as it is (and some trial inputs of its own, ignored here), with
 #     -t 30: honggfuzz's default 1 s timeout includes the harness's first-input pool load, which
 #     passes 1 s on a loaded machine (every input then timed out, no verdict printed);
-#   - the no-engine replay binary (cargo build --no-default-features);
+#   - the no-engine replay binary (cargo build --no-default-features, in the root target directory);
 # each with DIVERGE_PRINT_VERDICTS=1 (one `DIVERGE-VERDICT {"input": sha256, "report": ...}` line per
 # input), and compared field by field with `diverge replay --target T FILE --json`.
 # Needs the engines (ci/install-engines.sh libfuzzer afl honggfuzz) and target/release/diverge.
@@ -31,12 +31,16 @@ echo "== building each engine's binary for: ${targets[*]}"
 cargo fuzz build --fuzz-dir targets -s none -O
 (cd targets && CARGO_TARGET_DIR=target/afl cargo afl build --release --no-default-features --features afl "${bins[@]}")
 (cd targets && HFUZZ_BUILD_ARGS="--no-default-features --features honggfuzz" cargo hfuzz build)
-(cd targets && cargo build --release --no-default-features "${bins[@]}")
+# The replay binary is an ordinary release build: built into the root workspace's target directory,
+# it reuses the dependencies scripts/test.sh compiled there (same profile) instead of building them
+# all again under targets/target.
+root_target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+(cd targets && CARGO_TARGET_DIR="$root_target" cargo build --release --no-default-features "${bins[@]}")
 libfuzzer_bin=targets/target/x86_64-unknown-linux-gnu/release
 afl_bin=targets/target/afl/release
 hfuzz_bin=targets/hfuzz_target/x86_64-unknown-linux-gnu/release
 honggfuzz=targets/hfuzz_target/honggfuzz
-replay_bin=targets/target/release
+replay_bin=$root_target/release
 
 status=0
 for t in "${targets[@]}"; do

@@ -42,30 +42,27 @@ cargo clippy --locked --workspace --all-targets --features "$all,diverge/fault-i
 step "isolation tests (test-only fault-injection build)"
 cargo test --locked --release -p diverge --features fault-injection --test isolation
 
-# One `cargo test` per bug feature, with only the test binaries that check bugs. phase0 bugs
-# (diverge-fast) recompile diverge-fast and diverge; drand bugs (dkg-drand) recompile dkg-drand and
-# diverge and also run dkg-drand's own scenario tests under the feature; network incidents (p2p-port)
-# recompile p2p-port and diverge.
+# The bug builds: every bug of the registry, grouped so that no two bugs of a build touch one
+# target (`diverge list --bug-builds`, differential/src/bugs.rs `builds`): 3 builds instead of one
+# per bug. Each build runs the bug-checking tests of the crates its bugs live in: phase0 bugs
+# (diverge-fast) bug_regressions (and panic_hooks, which checks crash verdicts through the runner);
+# drand bugs (dkg-drand) the DKG regression, smoke and structured tests and dkg-drand's own
+# scenarios; network incidents (p2p-port) p2p_regressions. Each test asks every enabled bug's
+# regression for its registry signature and every other target's for the fixed verdict.
 # (The list is read on fd 3, so nothing a test runs can consume it from stdin.)
-p2p_features=()
-while IFS=$'\t' read -r -u 3 name feature krate target signature; do
-  [ "$krate" = p2p-port ] || step "bug build: $feature ($name in $krate, target $target: $signature)"
-  case "$krate" in
-    diverge-fast)
-      # panic_hooks checks crash verdicts through the runner: only for bugs that crash.
-      hooks=(); [[ $signature == */crash ]] && hooks=(--test panic_hooks)
-      cargo test --locked --release -p diverge --features "$feature" --test bug_regressions "${hooks[@]}" ;;
-    dkg-drand) cargo test --locked --release -p diverge -p dkg-drand --features "diverge/$feature" \
-      --test dkg_regressions --test dkg_smoke --test scenarios --test dkg_structured ;;
-    # Network incidents (p2p-port): the three components are independent, so their bugs share one
-    # build, tested after this loop (each enabled bug's regression must give its signature).
-    p2p-port) p2p_features+=("$feature") ;;
-    *) echo "error: scripts/test.sh does not know how to test bugs of crate $krate" >&2; exit 1 ;;
-  esac
-done 3<<<"$bugs"
-if [ ${#p2p_features[@]} -gt 0 ]; then
-  joined=$(IFS=,; echo "${p2p_features[*]}")
-  step "bug build: $joined (p2p-port, one build: independent components)"
-  cargo test --locked --release -p diverge --features "$joined" --test p2p_regressions
-fi
+builds=$(target/release/diverge list --bug-builds)
+[ -n "$builds" ] || { echo "error: diverge list --bug-builds printed no build" >&2; exit 1; }
+while IFS=$'\t' read -r -u 3 features crates; do
+  step "bug build: $features (crates $crates)"
+  tests=(); packages=(-p diverge)
+  for krate in ${crates//,/ }; do
+    case "$krate" in
+      diverge-fast) tests+=(--test bug_regressions --test panic_hooks) ;;
+      dkg-drand) packages+=(-p dkg-drand); tests+=(--test dkg_regressions --test dkg_smoke --test scenarios --test dkg_structured) ;;
+      p2p-port) tests+=(--test p2p_regressions) ;;
+      *) echo "error: scripts/test.sh does not know how to test bugs of crate $krate" >&2; exit 1 ;;
+    esac
+  done
+  cargo test --locked --release "${packages[@]}" --features "$(sed 's|[^,]*|diverge/&|g' <<<"$features")" "${tests[@]}"
+done 3<<<"$builds"
 step "all tests passed"

@@ -186,6 +186,57 @@ pub fn enabled() -> Vec<&'static Bug> {
     BUGS.iter().filter(|b| b.enabled()).collect()
 }
 
+/// The targets a bug's build touches: its own and those of the bugs it implies.
+fn touched_targets(bug: &Bug) -> Vec<Target> {
+    let implied = bug.implies.iter().filter_map(|f| find(f)).map(|b| b.target);
+    std::iter::once(bug.target).chain(implied).collect()
+}
+
+/// One build of `diverge` with several bug features compiled in, for testing them together.
+#[derive(Clone, Debug)]
+pub struct BugBuild {
+    /// The bugs whose features this build turns on (implied bugs are on too, see [`Bug::implies`]).
+    pub bugs: Vec<&'static Bug>,
+}
+
+impl BugBuild {
+    /// The features, comma-separated, for `cargo --features` of `diverge`.
+    pub fn features(&self) -> String {
+        self.bugs.iter().map(|b| b.feature).collect::<Vec<_>>().join(",")
+    }
+
+    /// The implementation crates the bugs live in, comma-separated, registry order, no repeats.
+    pub fn crates(&self) -> String {
+        let mut out: Vec<&str> = Vec::new();
+        for b in &self.bugs {
+            if !out.contains(&b.krate) {
+                out.push(b.krate);
+            }
+        }
+        out.join(",")
+    }
+}
+
+/// Every bug of [`BUGS`] in as few builds as the targets allow: a bug joins the first build none of
+/// whose bugs touches a target it touches (implied bugs count), so within one build each target
+/// reveals at most one bug and a bug-build test can still ask every other target's regression for
+/// the fixed verdict. `scripts/test.sh` runs the bug-build tests once per build (`diverge list
+/// --bug-builds`): 3 builds instead of one per bug (16), the largest cost of CI's test step.
+pub fn builds() -> Vec<BugBuild> {
+    let mut builds: Vec<(Vec<Target>, BugBuild)> = Vec::new();
+    for bug in BUGS {
+        let touched = touched_targets(bug);
+        match builds.iter_mut().find(|(taken, _)| !touched.iter().any(|t| taken.contains(t))) {
+            Some((taken, build)) => {
+                taken.extend(touched);
+                build.bugs.push(bug);
+            }
+            None => builds.push((touched, BugBuild { bugs: vec![bug] })),
+        }
+    }
+    builds.into_iter().map(|(_, b)| b).collect()
+}
+
 /// A fuzz target as listed by `diverge list`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TargetEntry {
@@ -290,8 +341,8 @@ pub fn check_regression_files(found: &[String]) -> Vec<String> {
 /// feature of its own (`allowed`: names it may use, e.g. a default), and asks `diverge list`.
 pub fn check_script(name: &str, text: &str, allowed: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
-    if !text.contains("list --bugs") {
-        problems.push(format!("{name}: does not read the registry (`diverge list --bugs`)"));
+    if !text.contains("list --bugs") && !text.contains("list --bug-builds") {
+        problems.push(format!("{name}: does not read the registry (`diverge list --bugs` or `--bug-builds`)"));
     }
     for b in BUGS {
         let words: &[&str] = if b.name == b.feature { &[b.name] } else { &[b.name, b.feature] };

@@ -9,8 +9,9 @@
 //!
 //! - Default build: every regression input is agreed on by every implementation (the fixed
 //!   behaviour), with the expected spec verdict.
-//! - `--features bug-<name>` (diverge-fast re-injects the bug): that input diverges with exactly
-//!   the expected signature; inputs of other targets still agree.
+//! - `--features bug-<name>[,...]` (diverge-fast re-injects the bugs, at most one per target, as
+//!   `diverge list --bug-builds` groups them): each enabled bug's input diverges with exactly the
+//!   expected signature; inputs of targets without an enabled bug still agree.
 //! - Any build: `diverge replay` of every input in fresh processes gives identical verdicts twice.
 //! - `bug-empty-attesting-indices`: the built-in loop finds the divergence from the shipped seeds;
 //!   killed with SIGKILL right after its first `NEW FINDING` line, every reported finding is on
@@ -271,26 +272,35 @@ fn derivations_cover_the_registry() {
     assert_eq!(here, registered, "derivations here vs diverge-fast bugs of the registry");
 }
 
-/// The diverge-fast bug compiled into this build, if any (from the registry).
-fn enabled_bug() -> Option<&'static str> {
-    let on: Vec<&str> = diverge::bugs::enabled().into_iter().filter(|b| b.krate == diverge::bugs::FAST).map(|b| b.name).collect();
-    assert!(on.len() <= 1, "one phase0 bug feature at a time: {on:?}");
-    on.first().copied()
+/// The diverge-fast bugs compiled into this build (from the registry): none, or several whose
+/// targets differ (a build of `diverge::bugs::builds()`, as scripts/test.sh makes them).
+fn enabled_bugs() -> Vec<&'static Regression> {
+    let on: Vec<&Regression> = diverge::bugs::enabled()
+        .into_iter()
+        .filter(|b| b.krate == diverge::bugs::FAST)
+        .map(|b| REGRESSIONS.iter().find(|r| r.bug == b.name).expect("a derivation per bug"))
+        .collect();
+    for (i, a) in on.iter().enumerate() {
+        let other = on.iter().skip(i + 1).find(|b| b.target() == a.target());
+        assert!(other.is_none(), "two phase0 bugs of one target in one build: {} and {:?}", a.bug, other.map(|b| b.bug));
+    }
+    on
 }
 
 /// Default build: every implementation agrees on every regression input, on the spec's verdict.
-/// With a bug feature: that bug's input diverges with exactly the registry's signature, and the
-/// inputs of other targets are still agreed on.
+/// With bug features: each enabled bug's input diverges with exactly the registry's signature,
+/// and the inputs of targets no enabled bug is on are still agreed on.
 #[test]
 fn each_regression_gives_the_verdict_this_build_expects() {
-    let bug = enabled_bug().map(|name| REGRESSIONS.iter().find(|r| r.bug == name).expect("a derivation per bug"));
+    let on = enabled_bugs();
     let s = session(BlsMode::AssumeValid);
     for r in REGRESSIONS {
         let outcome = s.run(r.target(), &load(r));
-        match bug {
-            Some(b) if b.bug == r.bug => assert_eq!(outcome.signature(), Some(r.signature()), "{}: {outcome:?}", r.bug),
-            Some(b) if b.target() == r.target() => {}
-            _ => assert_eq!(agreed_kind(&outcome).as_deref(), Some(r.agreed), "{:?} build, {}: {outcome:?}", bug.map(|b| b.bug), r.bug),
+        if on.iter().any(|b| b.bug == r.bug) {
+            assert_eq!(outcome.signature(), Some(r.signature()), "{}: {outcome:?}", r.bug);
+        } else if !on.iter().any(|b| b.target() == r.target()) {
+            let names: Vec<&str> = on.iter().map(|b| b.bug).collect();
+            assert_eq!(agreed_kind(&outcome).as_deref(), Some(r.agreed), "{names:?} build, {}: {outcome:?}", r.bug);
         }
     }
 }
@@ -307,15 +317,15 @@ fn replay_json(r: &Regression) -> serde_json::Value {
 /// and the status this build expects.
 #[test]
 fn replay_is_deterministic_across_processes() {
-    let bug = enabled_bug();
+    let on = enabled_bugs();
     for r in REGRESSIONS {
         let (a, b) = (replay_json(r), replay_json(r));
         assert_eq!(a["verdicts"], b["verdicts"], "{}", r.bug);
         assert_eq!(a["status"], b["status"], "{}", r.bug);
-        if bug == Some(r.bug) {
+        if on.iter().any(|b| b.bug == r.bug) {
             assert_eq!(a["status"], "diverged", "{}", r.bug);
             assert_eq!(a["divergence"]["signature"], r.signature(), "{}", r.bug);
-        } else if bug.is_none() {
+        } else if !on.iter().any(|b| b.target() == r.target()) {
             assert_eq!(a["status"], "agreed", "{}", r.bug);
         }
         assert_eq!(a["verdicts"].as_array().map(Vec::len), Some(2), "{}: {a}", r.bug);

@@ -1,7 +1,7 @@
 //! The registry of re-injected bugs and targets (`diverge::bugs`) is the only list: every Cargo
 //! feature, regression file and script must agree with it, and `diverge list` prints it.
 
-use diverge::bugs::{check_features, check_regression_files, check_repository, check_script, expected_features, parse_features, BUGS, OTHER_REGRESSIONS};
+use diverge::bugs::{builds, check_features, check_regression_files, check_repository, check_script, expected_features, parse_features, BUGS, OTHER_REGRESSIONS};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -33,6 +33,36 @@ fn registry_is_well_formed() {
         }
         assert!(b.signature().starts_with(&format!("{}: ", b.target.name())), "{}: signature of another target", b.name);
     }
+}
+
+/// The bug builds hold every bug exactly once, no two bugs of a build touch one target (implied
+/// bugs count), and there are no more builds than the most bugs touching one target.
+#[test]
+fn bug_builds_cover_every_bug_once_without_sharing_a_target() {
+    let builds = builds();
+    let touched = |b: &diverge::bugs::Bug| -> Vec<&'static str> {
+        std::iter::once(b.target.name()).chain(b.implies.iter().map(|f| diverge::bugs::find(f).expect("registered").target.name())).collect()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for build in &builds {
+        let mut targets = std::collections::BTreeSet::new();
+        for b in &build.bugs {
+            assert!(seen.insert(b.name), "{} in two builds", b.name);
+            for t in touched(b) {
+                assert!(targets.insert(t), "two bugs of build {} touch {t}", build.features());
+            }
+        }
+    }
+    assert_eq!(seen.len(), BUGS.len(), "a bug in no build");
+    let mut per_target: BTreeMap<&str, usize> = BTreeMap::new();
+    for b in BUGS {
+        for t in touched(b) {
+            *per_target.entry(t).or_default() += 1;
+        }
+    }
+    let least = per_target.values().copied().max().unwrap_or(0);
+    assert_eq!(builds.len(), least, "{builds:?}");
+    assert!(builds.len() < BUGS.len(), "grouping saves builds: {} for {} bugs", builds.len(), BUGS.len());
 }
 
 fn features(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
@@ -117,5 +147,8 @@ fn list_prints_the_registry() {
     for (line, b) in lines.iter().zip(BUGS) {
         assert_eq!(line, &[b.name, b.feature, b.krate, b.target.name(), b.signature()]);
     }
+    let build_lines: Vec<String> = run(&["list", "--bug-builds"]).lines().map(str::to_owned).collect();
+    let expected: Vec<String> = builds().iter().map(|b| format!("{}\t{}", b.features(), b.crates())).collect();
+    assert_eq!(build_lines, expected);
     assert!(run(&["list"]).contains("pre1318: "));
 }

@@ -162,12 +162,16 @@ enum Command {
     /// runners and re-injected bugs (the registry of differential/src/bugs.rs).
     List {
         /// Print everything as one JSON document.
-        #[arg(long, conflicts_with = "bugs")]
+        #[arg(long, conflicts_with_all = ["bugs", "bug_builds"])]
         json: bool,
         /// Print only the bugs, one per line, tab-separated, for scripts:
         /// `name feature crate target signature`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bug_builds")]
         bugs: bool,
+        /// Print the builds that test every bug (no two bugs of a build touch one target), one
+        /// per line, tab-separated, for scripts: `features crates` (each comma-separated).
+        #[arg(long)]
+        bug_builds: bool,
     },
     /// Print every Prometheus series name `--metrics` exposes, with its type, one per line
     /// (`name<TAB>type`; for ci/monitoring/check-dashboard.sh).
@@ -201,16 +205,22 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::List { json, bugs } => {
-            list(json, bugs);
+        Command::List { json, bugs, bug_builds } => {
+            list(json, bugs, bug_builds);
             Ok(0)
         }
     }
 }
 
 /// `diverge list`.
-fn list(json: bool, bugs_only: bool) {
-    use diverge::bugs::{targets, BUGS};
+fn list(json: bool, bugs_only: bool, bug_builds: bool) {
+    use diverge::bugs::{builds, targets, BUGS};
+    if bug_builds {
+        for b in builds() {
+            println!("{}\t{}", b.features(), b.crates());
+        }
+        return;
+    }
     if bugs_only {
         for b in BUGS {
             println!("{}\t{}\t{}\t{}\t{}", b.name, b.feature, b.krate, b.target.name(), b.signature());
