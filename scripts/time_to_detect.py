@@ -8,9 +8,10 @@ finding whose signature is one of the bug's registry signatures or after `--cap`
 a Markdown table of medians (seconds from the campaign's start, as `diverge fuzz --json` reports
 `after_secs`) and writes every run to `--out` as JSON.
 
-Builds: bugs are grouped so that no two bugs of a build touch the same target (implied features
-count), one `cargo build --release -p diverge --features ...` per group in one shared target
-directory (`target/bug-smoke`, as ci/bug-smoke.sh), the binary copied out per group.
+Builds: the registry's bug builds (`diverge list --bug-builds`: no two bugs of a build touch the
+same target, implied features count), restricted to the bugs asked for, one `cargo build --release
+-p diverge --features ...` per build in one shared target directory (`target/bug-smoke`, as
+ci/bug-smoke.sh), the binary copied out per build.
 
     python3 scripts/time_to_detect.py [--bugs a,b] [--seeds 5] [--cap 60] [--mutators havoc,structured]
                                       [--starts seeds,cold] [--out ttd.json]
@@ -43,27 +44,15 @@ def registry(diverge):
     return json.loads(out.stdout)["bugs"]
 
 
-def groups(bugs, by_feature):
-    """Greedy grouping: a bug joins the first group none of whose targets it touches."""
-    def targets(bug):
-        ts = {bug["target"]}
-        for f in bug.get("implies", []):
-            other = by_feature.get(f)
-            if other:
-                ts.add(other["target"])
-        return ts
-
-    out = []  # [(targets, [bugs])]
-    for bug in bugs:
-        ts = targets(bug)
-        for g in out:
-            if not (g[0] & ts):
-                g[0].update(ts)
-                g[1].append(bug)
-                break
-        else:
-            out.append((set(ts), [bug]))
-    return [g[1] for g in out]
+def groups(diverge, bugs):
+    """The registry's bug builds (`diverge list --bug-builds`: no two bugs of a build touch one
+    target), each restricted to the bugs asked for."""
+    out = subprocess.run([diverge, "list", "--bug-builds"], cwd=ROOT, check=True, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        features = set(line.split("\t")[0].split(","))
+        group = [b for b in bugs if b["feature"] in features]
+        if group:
+            yield group
 
 
 def build(features, dest):
@@ -122,7 +111,6 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-p", "diverge"], cwd=ROOT, check=True)
     plain = os.path.join(ROOT, "target", "release", "diverge")
     bugs = registry(plain)
-    by_feature = {b["feature"]: b for b in bugs}
     if args.bugs:
         wanted = args.bugs.split(",")
         unknown = [w for w in wanted if w not in {b["name"] for b in bugs}]
@@ -138,7 +126,7 @@ def main():
     os.makedirs(empty)
     runs = []
     try:
-        for k, group in enumerate(groups(bugs, by_feature)):
+        for k, group in enumerate(groups(plain, bugs)):
             binary = os.path.join(scratch, f"diverge-{k}")
             build([b["feature"] for b in group], binary)
             for bug in group:

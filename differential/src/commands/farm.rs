@@ -34,8 +34,9 @@ pub enum FarmCommand {
         --custom-mutator.\n\n\
         CmpLog needs binaries built with AFL++'s LLVM plugins (`cargo afl config --build --force \
         --plugins`, nightly rustc and an LLVM matching rustc's); on a machine without them (no \
-        matching LLVM) leave --cmplog off. The structure-aware custom mutator does not exist yet: \
-        --custom-mutator is the hook for it (any AFL++ custom mutator library works).\n\n\
+        matching LLVM) leave --cmplog off. --custom-mutator takes any AFL++ custom mutator library; \
+        diverge's structure-aware one is `cargo build --release -p diverge-afl-mutator` \
+        (target/release/libdiverge_afl_mutator.so).\n\n\
         Binaries: --afl-bin DIR (default targets/target/afl/release), built with `cd targets && \
         CARGO_TARGET_DIR=target/afl cargo afl build --release --no-default-features --features afl \
         --bin <target>` (what --build runs; --features adds e.g. a bug-<name> feature). afl-fuzz: \
@@ -97,7 +98,8 @@ pub struct AflArgs {
     /// CmpLog on instance 1 (-c 0): only for binaries built with AFL++'s LLVM plugins.
     #[arg(long)]
     cmplog: bool,
-    /// A custom mutator library for half the instances (the hook for the structure-aware mutator).
+    /// A custom mutator library for half the instances (diverge's structure-aware one:
+    /// target/release/libdiverge_afl_mutator.so).
     #[arg(long, value_name = "LIB")]
     custom_mutator: Option<PathBuf>,
     /// Let AFL++ bind each instance to a free core (default: AFL_NO_AFFINITY=1, for shared machines).
@@ -449,6 +451,11 @@ fn afl(args: AflArgs) -> Result<i32> {
             let mut cmd = Command::new(&afl_fuzz);
             use std::os::unix::process::CommandExt;
             cmd.args(plan.args(&seeds, &root, &bin_dir.join(t.name())))
+                // Every path given is absolute; the working directory is the farm's own log
+                // directory because AFL++ 4.40c, with a custom mutator loaded, creates an empty file
+                // named after an uninitialised buffer in its working directory
+                // (check_sync_fuzzers opens qd_main_path where qd_path was meant).
+                .current_dir(&logs)
                 .env("AFL_NO_UI", "1")
                 .env("AFL_SKIP_CPUFREQ", "1")
                 .env("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1")
