@@ -19,6 +19,7 @@
 //! root fixes them (and deposit signatures are verified under every BLS mode).
 
 pub mod block;
+pub mod chain;
 pub mod deposit;
 pub mod dkg;
 pub mod generate;

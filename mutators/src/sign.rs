@@ -221,6 +221,7 @@ pub fn signatures<E: EthSpec>(op: &Op<E>) -> Vec<BlsSignature> {
         Op::AttesterSlashing(s) => vec![s.attestation_1.signature, s.attestation_2.signature],
         Op::ProposerSlashing(s) => vec![s.signed_header_1.signature, s.signed_header_2.signature],
         Op::VoluntaryExit(e) => vec![e.signature],
+        Op::Block(b) => vec![b.block.signature, b.block.message.body.randao_reveal],
         _ => Vec::new(),
     }
 }
@@ -320,6 +321,18 @@ pub fn mutate_signature<E: EthSpec, R: Rng>(view: &PoolView<E>, op: &mut Op<E>, 
         }
         Op::VoluntaryExit(e) => {
             corrupt(view, &mut e.signature, Some(&[e.message.validator_index]), e.message.tree_hash_root(), (DOMAIN_VOLUNTARY_EXIT, e.message.epoch), rng);
+        }
+        // The block signature (checked with `validate_result`) or the RANDAO reveal (always).
+        Op::Block(b) => {
+            let m = &mut b.block.message;
+            let proposer = [m.proposer_index];
+            let epoch = compute_epoch_at_slot::<E>(m.slot);
+            if rng.gen() {
+                let root = m.tree_hash_root();
+                corrupt(view, &mut b.block.signature, Some(&proposer), root, (DOMAIN_BEACON_PROPOSER, epoch), rng);
+            } else {
+                corrupt(view, &mut m.body.randao_reveal, Some(&proposer), epoch.tree_hash_root(), (DOMAIN_RANDAO, epoch), rng);
+            }
         }
         _ => {}
     }

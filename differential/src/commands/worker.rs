@@ -77,7 +77,7 @@ fn watch_parent(stop: &'static AtomicBool) {
 fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'static Slot) -> i32 {
     let fatal: HashSet<&str> = work.fatal.iter().map(String::as_str).collect();
     // The structured mutators see the pool through views; only load them when a target has one.
-    let structured = work.targets.iter().any(|t| diverge_mutators::Kind::from_name(&t.target).is_some());
+    let structured = work.targets.iter().any(|t| Target::from_name(&t.target).is_some_and(PoolMutator::needs_pool));
     let mutator = match (structured, Preset::from_name(&spec.preset)) {
         (true, Some(preset)) => match PoolMutator::new(spec.options.mutator, preset, &spec.pool) {
             Ok(m) => m.with_bls(parse_bls(&spec.bls).unwrap_or(BlsMode::AssumeValid)),

@@ -117,9 +117,9 @@ pub fn init_mutator() {
     let _ = pool_mutator();
 }
 
-/// Whether `target` has a structured mutator (`diverge-mutators`' phase0 [`Kind`]s and DKG kinds).
+/// Whether `target` has a structured mutator (`diverge-mutators`' phase0 [`Kind`]s, `chain` and the DKG kinds).
 pub fn has_structured(target: Target) -> bool {
-    Kind::from_name(target.name()).is_some() || diverge_mutators::dkg::DkgKind::from_name(target.name()).is_some()
+    PoolMutator::needs_pool(target) || diverge_mutators::dkg::DkgKind::from_name(target.name()).is_some()
 }
 
 /// What one call does, decided from the setting, the target and the seed.
