@@ -22,6 +22,7 @@ pub mod block;
 pub mod chain;
 pub mod deposit;
 pub mod dkg;
+pub mod g2;
 pub mod generate;
 pub mod havoc;
 pub mod keys;

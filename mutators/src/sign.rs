@@ -17,7 +17,6 @@
 use crate::generate::Op;
 use crate::keys::{self, KeyMap};
 use crate::view::PoolView;
-use diverge_types::bls::SecretKey;
 use diverge_types::constants::{DomainType, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER, DOMAIN_DEPOSIT, DOMAIN_RANDAO, DOMAIN_VOLUNTARY_EXIT};
 use diverge_types::*;
 use rand::Rng;
@@ -76,9 +75,11 @@ pub fn aggregate_scalar<E: EthSpec>(view: &PoolView<E>, map: &KeyMap, indices: &
     })
 }
 
-/// `scalar·H(message)`: the signature of `message` under the secret key `scalar` (`None` for 0).
+/// `scalar·H(message)`: the signature of `message` under the secret key `scalar` (`None` for 0),
+/// by [`crate::g2::sign`] (a short-scalar multiplication and a memoised hash; the same bytes as
+/// `SecretKey::sign`).
 pub fn sign_with_scalar(scalar: u128, message: &Root) -> Option<BlsSignature> {
-    SecretKey::from_be_bytes(&keys::scalar_bytes(scalar)).ok().map(|sk| sk.sign(message))
+    crate::g2::sign(scalar, message)
 }
 
 /// `Sign` by the validators `indices` of `view` (an aggregate for several), or `None` when one's

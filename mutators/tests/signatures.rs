@@ -80,6 +80,28 @@ fn aggregate_by_summed_scalars_equals_the_aggregate_of_signatures() {
     assert!(bls::fast_aggregate_verify(BlsMode::Real, &pubkeys, &message, &bls::aggregate_signatures(&sigs).unwrap()));
 }
 
+/// The short-scalar signer (`mutators/src/g2.rs`) makes `SecretKey::sign`'s bytes: small and large
+/// scalars (up to 2^128 - 1), many roots, each root signed twice (the second time from the memo of
+/// `H(message)`), and none for the scalar 0.
+#[test]
+fn short_scalar_signing_equals_secret_key_sign() {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for i in 0..64u32 {
+        let message = diverge_types::Root::from(rng.gen::<[u8; 32]>());
+        let scalar: u128 = match i % 4 {
+            0 => rng.gen_range(1..=8192),
+            1 => rng.gen_range(1..1 << 24),
+            2 => rng.gen_range(1..=u128::from(u64::MAX)),
+            _ => rng.gen_range(1..=u128::MAX),
+        };
+        let expected = bls::SecretKey::from_be_bytes(&keys::scalar_bytes(scalar)).unwrap().sign(&message);
+        assert_eq!(sign::sign_with_scalar(scalar, &message), Some(expected), "scalar {scalar}");
+        assert_eq!(sign::sign_with_scalar(scalar, &message), Some(expected), "scalar {scalar}, memoised hash");
+    }
+    assert_eq!(sign::sign_with_scalar(0, &diverge_types::Root::repeat_byte(1)), None);
+}
+
 /// Signed generated inputs: both implementations accept them under real BLS; unsigned ones (the
 /// same generator without `sign`) are rejected by both; every signature move makes both reject,
 /// for the same reason.
