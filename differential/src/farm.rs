@@ -52,7 +52,8 @@ pub struct InstancePlan {
     /// CmpLog (`-c 0`: the binary itself must be built with AFL++'s LLVM plugins).
     pub cmplog: bool,
     /// Structure-aware custom mutator library (`AFL_CUSTOM_MUTATOR_LIBRARY`), on half the
-    /// instances (odd indices) when one is given. None exists yet: this is the hook.
+    /// instances (odd indices) when one is given (diverge's: `mutators/afl`,
+    /// `libdiverge_afl_mutator.so`).
     pub custom_mutator: Option<PathBuf>,
 }
 

@@ -139,8 +139,8 @@ impl<E: EthSpec, I: Phase0Impl<E>> Phase0Impl<E> for Faulty<I> {
     fn get_rewards_deltas(&self, state: &Self::State) -> Result<RewardsDeltas, Reject> {
         self.0.get_rewards_deltas(state)
     }
-    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject> {
-        self.0.initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits, bls)
+    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>, Reject> {
+        self.0.initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)
     }
     fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {
         self.0.is_valid_genesis_state(state)

@@ -51,7 +51,7 @@ pub trait Implementation<E: EthSpec>: Send + Sync {
     ///
     /// # Errors
     /// As the implementation's.
-    fn initialize_beacon_state_from_eth1(&self, block_hash: Root, timestamp: u64, deposits: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject>;
+    fn initialize_beacon_state_from_eth1(&self, block_hash: Root, timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>, Reject>;
     /// `is_valid_genesis_state`.
     ///
     /// # Errors
@@ -80,8 +80,8 @@ impl<E: EthSpec, T: Phase0Impl<E>> Implementation<E> for T {
         let state = self.prepare(pre)?;
         Phase0Impl::get_rewards_deltas(self, &state)
     }
-    fn initialize_beacon_state_from_eth1(&self, block_hash: Root, timestamp: u64, deposits: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject> {
-        Phase0Impl::initialize_beacon_state_from_eth1(self, block_hash, timestamp, deposits, bls)
+    fn initialize_beacon_state_from_eth1(&self, block_hash: Root, timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>, Reject> {
+        Phase0Impl::initialize_beacon_state_from_eth1(self, block_hash, timestamp, deposits)
     }
     fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {
         Phase0Impl::is_valid_genesis_state(self, state)

@@ -535,8 +535,8 @@ mod paranoid_tests {
         fn get_rewards_deltas(&self, state: &FastState<E>) -> Result<RewardsDeltas, Reject> {
             FastImpl.get_rewards_deltas(state)
         }
-        fn initialize_beacon_state_from_eth1(&self, h: Root, t: u64, d: &[Deposit], bls: BlsMode) -> Result<BeaconState<E>, Reject> {
-            FastImpl.initialize_beacon_state_from_eth1(h, t, d, bls)
+        fn initialize_beacon_state_from_eth1(&self, h: Root, t: u64, d: &[Deposit]) -> Result<BeaconState<E>, Reject> {
+            FastImpl.initialize_beacon_state_from_eth1(h, t, d)
         }
         fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {
             Phase0Impl::<E>::is_valid_genesis_state(&FastImpl, state)

@@ -223,7 +223,7 @@ fn run_one<E: EthSpec>(imp: &dyn Implementation<E>, loaded: &Loaded<E>) -> Outco
             Err(r) => Outcome::Failed(format!("rejected with {r}, expected deltas")),
         },
         Loaded::Genesis { block_hash, timestamp, deposits, expected } => {
-            judge_transition(imp.initialize_beacon_state_from_eth1(*block_hash, *timestamp, deposits, BlsMode::Real), Some(expected))
+            judge_transition(imp.initialize_beacon_state_from_eth1(*block_hash, *timestamp, deposits), Some(expected))
         }
         Loaded::GenesisValidity { state, expected } => match imp.is_valid_genesis_state(state) {
             Ok(got) if got == *expected => Outcome::Passed,

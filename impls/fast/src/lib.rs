@@ -114,7 +114,7 @@ impl<E: EthSpec> Phase0Impl<E> for FastImpl {
     }
 
     // Genesis verifies only deposit signatures, which are verified under every mode.
-    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit], _bls: BlsMode) -> Result<BeaconState<E>, Reject> {
+    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>, Reject> {
         genesis::initialize_beacon_state_from_eth1::<E>(eth1_block_hash, eth1_timestamp, deposits)
     }
 

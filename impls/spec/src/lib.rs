@@ -164,14 +164,7 @@ impl<E: EthSpec> Phase0Impl<E> for SpecImpl {
         })
     }
 
-    fn initialize_beacon_state_from_eth1(
-        &self,
-        eth1_block_hash: Root,
-        eth1_timestamp: u64,
-        deposits: &[Deposit],
-        // Genesis verifies only deposit signatures, which are verified under every mode.
-        _bls: BlsMode,
-    ) -> Result<BeaconState<E>> {
+    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>> {
         genesis::initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)
     }
 

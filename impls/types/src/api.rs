@@ -219,17 +219,13 @@ pub trait Phase0Impl<E: EthSpec>: Send + Sync {
     /// Arithmetic overflow or an invalid state.
     fn get_rewards_deltas(&self, state: &Self::State) -> Result<RewardsDeltas, Reject>;
 
-    /// `initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)`.
+    /// `initialize_beacon_state_from_eth1(eth1_block_hash, eth1_timestamp, deposits)`. No BLS
+    /// mode: genesis verifies only deposit signatures, which are verified under every mode
+    /// ([`crate::bls::verify_deposit_signature`]).
     ///
     /// # Errors
     /// A deposit's Merkle proof fails, or arithmetic overflows.
-    fn initialize_beacon_state_from_eth1(
-        &self,
-        eth1_block_hash: Root,
-        eth1_timestamp: u64,
-        deposits: &[Deposit],
-        bls: BlsMode,
-    ) -> Result<BeaconState<E>, Reject>;
+    fn initialize_beacon_state_from_eth1(&self, eth1_block_hash: Root, eth1_timestamp: u64, deposits: &[Deposit]) -> Result<BeaconState<E>, Reject>;
 
     /// `is_valid_genesis_state(state)`.
     ///
