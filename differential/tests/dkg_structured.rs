@@ -147,26 +147,28 @@ fn structured_cold_start(kind: diverge_mutators::dkg::DkgKind, pattern: &str, li
     None
 }
 
+/// [`structured_cold_start`] finds `bug`'s divergence within `limit` executions.
+#[cfg(any(feature = "pre1318", feature = "pre1343", feature = "short-signature-slice"))]
+fn assert_found_from_a_cold_start(bug: &str, kind: diverge_mutators::dkg::DkgKind, pattern: &str, limit: usize) {
+    let n = structured_cold_start(kind, pattern, limit);
+    eprintln!("{bug}: {n:?} executions");
+    assert!(n.is_some(), "{bug}: not found within {limit} executions");
+}
+
 #[cfg(feature = "short-signature-slice")]
 #[test]
 fn structured_finds_short_signature_slice_from_a_cold_start() {
-    let n = structured_cold_start(diverge_mutators::dkg::DkgKind::Packet, "Crash/PacketSignatureTooShort", 20_000);
-    eprintln!("short-signature-slice: {n:?} executions");
-    assert!(n.is_some(), "not found within 20000 executions");
+    assert_found_from_a_cold_start("short-signature-slice", diverge_mutators::dkg::DkgKind::Packet, "Crash/PacketSignatureTooShort", 20_000);
 }
 
 #[cfg(all(feature = "pre1343", not(feature = "pre1318")))]
 #[test]
 fn structured_finds_pre1343_from_a_cold_start() {
-    let n = structured_cold_start(diverge_mutators::dkg::DkgKind::Packet, "Nodes", 20_000);
-    eprintln!("pre1343: {n:?} executions");
-    assert!(n.is_some(), "not found within 20000 executions");
+    assert_found_from_a_cold_start("pre1343", diverge_mutators::dkg::DkgKind::Packet, "Nodes", 20_000);
 }
 
 #[cfg(feature = "pre1318")]
 #[test]
 fn structured_finds_pre1318_from_a_cold_start() {
-    let n = structured_cold_start(diverge_mutators::dkg::DkgKind::Sequence, "", 50_000);
-    eprintln!("pre1318: {n:?} executions");
-    assert!(n.is_some(), "not found within 50000 executions");
+    assert_found_from_a_cold_start("pre1318", diverge_mutators::dkg::DkgKind::Sequence, "", 50_000);
 }

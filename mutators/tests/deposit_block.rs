@@ -68,12 +68,16 @@ fn accepted(kind: Kind, input: &[u8], states: &[BeaconState<E>]) -> (bool, Opera
     (SpecImpl.apply(&mut state, &op, BlsMode::AssumeValid).is_ok(), op)
 }
 
+/// The pool's states, their views, and a mutator that always generates and never perturbs.
+fn always_valid_generator() -> (Vec<BeaconState<E>>, Vec<PoolView<E>>, Structured<E>) {
+    let states: Vec<BeaconState<E>> = pool().into_iter().map(|(_, s)| s).collect();
+    let views = states.iter().map(PoolView::new).collect();
+    (states, views, Structured::<E>::new(Config { generate: 1.0, valid: 1.0, ..Config::default() }))
+}
+
 #[test]
 fn generated_deposits_are_accepted() {
-    let pool = pool();
-    let states: Vec<BeaconState<E>> = pool.iter().map(|(_, s)| s.clone()).collect();
-    let views: Vec<PoolView<E>> = states.iter().map(PoolView::new).collect();
-    let m = Structured::<E>::new(Config { generate: 1.0, valid: 1.0, ..Config::default() });
+    let (states, views, m) = always_valid_generator();
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let (mut ok, n) = (0, 400);
     for _ in 0..n {
@@ -91,10 +95,7 @@ fn generated_deposits_are_accepted() {
 
 #[test]
 fn generated_blocks_with_operations_are_accepted() {
-    let pool = pool();
-    let states: Vec<BeaconState<E>> = pool.iter().map(|(_, s)| s.clone()).collect();
-    let views: Vec<PoolView<E>> = states.iter().map(PoolView::new).collect();
-    let m = Structured::<E>::new(Config { generate: 1.0, valid: 1.0, ..Config::default() });
+    let (states, views, m) = always_valid_generator();
     let mut rng = ChaCha8Rng::seed_from_u64(6);
     let (mut ok, mut with_ops, mut with_deposits, n) = (0, 0, 0, 300);
     for _ in 0..n {
