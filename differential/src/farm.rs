@@ -72,18 +72,24 @@ pub fn hostname() -> String {
 
 /// The instances of one machine for one target: `cores` instances, index 0 `-M`, the others `-S`;
 /// schedules rotate through [`SCHEDULES`]; MOpt (`-L 0`) on indices 1, 4, 7, ... (a third);
-/// CmpLog on index 1 only, when `cmplog` (and `cores >= 2`); the custom mutator on odd indices.
+/// CmpLog on index 1 only, when `cmplog` (and `cores >= 2`); the custom mutator on odd indices,
+/// which then take no MOpt: AFL++ 4.x refuses the two together ("MOpt and custom mutator are
+/// mutually exclusive", `src/afl-fuzz-mutators.c` `setup_custom_mutators`), and such an
+/// instance exits at start.
 pub fn plan(machine: &str, target: &str, cores: usize, cmplog: bool, custom_mutator: Option<&Path>) -> Vec<InstancePlan> {
     (0..cores.max(1))
-        .map(|k| InstancePlan {
-            name: format!("{machine}-{target}-{k}"),
-            target: target.to_string(),
-            index: k,
-            main: k == 0,
-            schedule: SCHEDULES[k % SCHEDULES.len()],
-            mopt: k % 3 == 1,
-            cmplog: cmplog && k == 1,
-            custom_mutator: custom_mutator.filter(|_| k % 2 == 1).map(Path::to_path_buf),
+        .map(|k| {
+            let custom_mutator = custom_mutator.filter(|_| k % 2 == 1).map(Path::to_path_buf);
+            InstancePlan {
+                name: format!("{machine}-{target}-{k}"),
+                target: target.to_string(),
+                index: k,
+                main: k == 0,
+                schedule: SCHEDULES[k % SCHEDULES.len()],
+                mopt: k % 3 == 1 && custom_mutator.is_none(),
+                cmplog: cmplog && k == 1,
+                custom_mutator,
+            }
         })
         .collect()
 }
@@ -480,12 +486,18 @@ mod tests {
         assert!(p[0].main && p.iter().skip(1).all(|i| !i.main));
         assert_eq!(p.iter().filter(|i| i.cmplog).count(), 1);
         assert_eq!(p.iter().filter(|i| i.custom_mutator.is_some()).count(), 2);
-        assert!(p[1].mopt && !p[0].mopt);
+        // AFL++ refuses MOpt with a custom mutator: instance 1 has the mutator, so no MOpt.
+        assert!(p.iter().all(|i| !(i.mopt && i.custom_mutator.is_some())));
+        assert!(p[1].custom_mutator.is_some() && !p[1].mopt && !p[0].mopt);
         let schedules: HashSet<&str> = p.iter().map(|i| i.schedule).collect();
         assert_eq!(schedules.len(), 4);
         let args: Vec<String> = p[1].args(Path::new("seeds"), Path::new("root"), Path::new("bin")).iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(args.join(" "), "-i seeds -o root -S m1-attestation-1 -p explore -L 0 -c 0 -- bin");
-        assert!(plan("m", "t", 2, false, None).iter().all(|i| !i.cmplog && i.custom_mutator.is_none()));
+        assert_eq!(args.join(" "), "-i seeds -o root -S m1-attestation-1 -p explore -c 0 -- bin");
+        // Without a custom mutator, a third of the instances get MOpt (1, 4, 7, ...).
+        let plain = plan("m", "t", 8, false, None);
+        assert!(plain.iter().all(|i| !i.cmplog && i.custom_mutator.is_none()));
+        assert_eq!(plain.iter().filter(|i| i.mopt).map(|i| i.index).collect::<Vec<_>>(), [1, 4, 7]);
+        assert_eq!(plan("m", "t", 8, false, Some(Path::new("/lib/m.so"))).iter().filter(|i| i.mopt).map(|i| i.index).collect::<Vec<_>>(), [4]);
         assert_eq!(sanitize_name("a b/c"), "a_b_c");
     }
 

@@ -31,7 +31,7 @@ pub enum FarmCommand {
         `-M`, the others `-S`, diversified: power schedules (-p fast, explore, coe, exploit, rare, \
         lin, quad, seek in turn), MOpt (-L 0) on instances 1, 4, 7..., CmpLog (-c 0) on instance 1 \
         with --cmplog, a custom mutator library (AFL_CUSTOM_MUTATOR_LIBRARY) on odd instances with \
-        --custom-mutator.\n\n\
+        --custom-mutator (those take no MOpt: AFL++ refuses the two together).\n\n\
         CmpLog needs binaries built with AFL++'s LLVM plugins (`cargo afl config --build --force \
         --plugins`, nightly rustc and an LLVM matching rustc's); on a machine without them (no \
         matching LLVM) leave --cmplog off. --custom-mutator takes any AFL++ custom mutator library; \
@@ -511,6 +511,9 @@ fn afl(args: AflArgs) -> Result<i32> {
     let deadline = args.duration.map(|d| start + d);
     let (mut last_pass, mut last_status, mut last_metrics) = (Instant::now(), Instant::now(), Instant::now());
     let mut all_exited = false;
+    // Instances that exited before the end (name, exit status): listed in the report, so an
+    // instance that never ran is not silently missing from it.
+    let mut exited: Vec<(String, String)> = Vec::new();
     loop {
         std::thread::sleep(Duration::from_millis(250));
         if stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -521,6 +524,7 @@ fn afl(args: AflArgs) -> Result<i32> {
             if let Ok(Some(status)) = child.try_wait() {
                 let tail = std::fs::read_to_string(&inst.log).map(|t| t.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")).unwrap_or_default();
                 eprintln!("farm: instance {} exited ({status}); last lines of {}:\n{tail}", inst.plan.name, inst.log.display());
+                exited.push((inst.plan.name.clone(), status.to_string()));
                 inst.child = None;
             }
         }
@@ -577,7 +581,7 @@ fn afl(args: AflArgs) -> Result<i32> {
         eprintln!("warning: {w}");
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let code = report(&status, &pass, Some(&machine), elapsed, args.json)?;
+    let code = report(&status, &exited, &pass, Some(&machine), elapsed, args.json)?;
     if all_exited {
         bail!("every AFL++ instance exited before the end of the campaign (their logs are above)");
     }
@@ -596,19 +600,25 @@ fn afl_stats(s: &InstanceStatus, now: u64) -> AflFuzzerStats {
     }
 }
 
-fn report(status: &[InstanceStatus], pass: &CrashPass, machine: Option<&str>, elapsed: f64, json: bool) -> Result<i32> {
+/// The final report: per instance status, instances that exited early (`exited`: name and exit
+/// status), crash-pass counts and findings; exit code 1 when a new finding was written.
+fn report(status: &[InstanceStatus], exited: &[(String, String)], pass: &CrashPass, machine: Option<&str>, elapsed: f64, json: bool) -> Result<i32> {
     let findings: Vec<&FarmFinding> = pass.findings.values().collect();
+    let exited_json: Vec<serde_json::Value> = exited.iter().map(|(name, status)| serde_json::json!({"instance": name, "status": status})).collect();
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "machine": machine, "secs": elapsed, "instances": status, "findings": findings,
+                "machine": machine, "secs": elapsed, "instances": status, "exited_early": exited_json, "findings": findings,
                 "crashes": {"ran": pass.ran, "duplicates": pass.duplicates, "not_reproduced": pass.not_reproduced, "recorded": pass.ledger.len()},
                 "new_findings": pass.new_count(),
             }))?
         );
     } else {
         print!("{}", farm::status_table(status, unix_now()));
+        for (name, st) in exited {
+            println!("instance {name} exited early ({st}): its log is under the farm directory's .farm/<machine>/logs/");
+        }
         println!("crash files: {} run, {} duplicate inputs, {} did not diverge in the runner; {} in the ledger", pass.ran, pass.duplicates, pass.not_reproduced, pass.ledger.len());
         for f in &findings {
             let tag = match (&f.known, f.new) {
@@ -684,5 +694,5 @@ fn crashes(args: CrashesArgs) -> Result<i32> {
     let start = Instant::now();
     pass.pass(&args.sync_dir, args.name.as_deref(), &say)?;
     let (status, _) = farm::read_status(&args.sync_dir, args.name.as_deref());
-    report(&status, &pass, args.name.as_deref(), start.elapsed().as_secs_f64(), args.json)
+    report(&status, &[], &pass, args.name.as_deref(), start.elapsed().as_secs_f64(), args.json)
 }
