@@ -101,6 +101,41 @@ fn loop_reports_valid_share_and_reject_reasons_per_mutator() {
     assert!(reasons(structured) > reasons(havoc), "reasons: structured {:?}, havoc {:?}", structured.reject_reasons, havoc.reject_reasons);
 }
 
+/// The DKG targets report like the phase0 ones (issue 13 item 6): the valid share (every step of
+/// both implementations `Ok`) and the distinct drand error kinds reached per implementation
+/// (`drand`, `spec`), from the structured DKG mutator on a cold start; every name reported is one
+/// of `DkgError::KINDS` or `Crash`.
+#[test]
+fn loop_reports_dkg_valid_share_and_error_kinds() {
+    use diverge::fuzz::{self, FuzzConfig, TargetState};
+    let pool = default_pool_dir(Preset::Minimal);
+    let session = Session::new(Preset::Minimal, &pool, RunnerConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mutator = PoolMutator::without_pool(MutatorKind::Structured);
+    for target in [Target::DkgPacket, Target::DkgSequence] {
+        let config = FuzzConfig {
+            targets: vec![],
+            duration: None,
+            max_execs: Some(5_000),
+            jobs: 1,
+            seed: 3,
+            store: diverge::findings::FindingStore { root: dir.path().to_path_buf() },
+            save_corpus: None,
+            engine: "test".into(),
+        };
+        let states = vec![TargetState::new(target, Vec::new())];
+        let elapsed = fuzz::fuzz(&config, &session, &mutator, &states, &std::sync::atomic::AtomicBool::new(false), &|_| {}).unwrap();
+        let r = states[0].report("minimal", elapsed);
+        println!("{target}: {} execs, {} valid, reasons {:?}", r.execs, r.valid, r.reject_reasons_reached);
+        assert_eq!(r.reject_reasons.keys().map(String::as_str).collect::<Vec<_>>(), ["drand", "spec"], "{target}");
+        assert!(r.valid > 0, "{target}: no valid execution in {}", r.execs);
+        for (imp, reached) in &r.reject_reasons_reached {
+            assert!(reached.len() >= 5, "{target}: {imp} reached {reached:?}");
+            assert!(reached.iter().all(|k| k == "Crash" || dkg_types::error::DkgError::KINDS.contains(&k.as_str())), "{reached:?}");
+        }
+    }
+}
+
 /// `deposit` and `block` (issue 13 item 2): generated inputs on the minimal pool, judged by spec
 /// and fast. Deposits: every leaf kind but the `u64::MAX` top-up (an `increase_balance`
 /// overflow both reject) is accepted; blocks: generated chain extensions, most with operations.

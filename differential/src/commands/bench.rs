@@ -210,8 +210,8 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                 rounds: s.iter().map(|m| m.execs_per_sec).collect(),
                 undecodable_fraction: median(s.iter().map(|m| m.undecodable).collect()),
                 valid_fraction: median(s.iter().map(|m| m.valid).collect()),
-                reject_reasons: fuzz::reason_counts(&masks),
-                reject_reasons_reached: fuzz::reason_names(&masks),
+                reject_reasons: fuzz::reason_counts(*t, &masks),
+                reject_reasons_reached: fuzz::reason_names(*t, &masks),
                 mutation_us: median(s.iter().map(|m| m.mutation_us).collect()),
                 // Per round: one mutation's time over the loop's wall time per execution.
                 mutation_share: median(s.iter().map(|m| m.mutation_us * 1e-6 * m.execs_per_sec).collect()),
@@ -246,7 +246,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             );
         }
         println!(
-            "mutator {}, --bls {}; exec/s: median of {rounds} round(s) of {} s, built-in loop, one job, rounds interleaved across targets; valid: executions every implementation accepted; reasons: distinct reject reasons reached per implementation ({}), over all rounds; mutation-us: mean time of one mutation; mutation: that time over the loop's time per execution; overhead: full differential execution / spec implementation alone, over the seeds",
+            "mutator {}, --bls {}; exec/s: median of {rounds} round(s) of {} s, built-in loop, one job, rounds interleaved across targets; valid: executions every implementation accepted (DKG: every step Ok); reasons: distinct reject reasons reached per implementation ({}: phase0 Reject names, DKG drand's error kinds), over all rounds; mutation-us: mean time of one mutation; mutation: that time over the loop's time per execution; overhead: full differential execution / spec implementation alone, over the seeds",
             args.mutator.name(),
             BlsMode::from(args.bls).name(),
             args.seconds,

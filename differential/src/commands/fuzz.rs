@@ -428,8 +428,8 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 worker_secs: per.iter().map(|c| c.busy_ns).sum::<u64>() as f64 / 1e9,
                 undecodable: per.iter().map(|c| c.undecodable).sum(),
                 valid: per.iter().map(|c| c.valid).sum(),
-                reject_reasons: fuzz::reason_counts(&masks),
-                reject_reasons_reached: fuzz::reason_names(&masks),
+                reject_reasons: fuzz::reason_counts(*t, &masks),
+                reject_reasons_reached: fuzz::reason_names(*t, &masks),
                 corpus: (seed_counts.get(i).copied().unwrap_or(0) + per.iter().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>()) as usize,
                 findings: findings.get(i).cloned().unwrap_or_default(),
                 restarts: restarts.get(i).copied().unwrap_or(0),
@@ -459,8 +459,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 r.target, r.preset, r.execs, r.execs_per_sec, r.worker_secs, undecodable, valid, reasons, r.corpus, r.findings.len(), r.restarts
             );
         }
-        println!("exec/s: executions over the campaign's wall time; valid: executions every implementation accepted; reasons: distinct reject reasons reached per implementation ({}); worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit",
-            reports.first().map(|r| r.reject_reasons.keys().cloned().collect::<Vec<_>>().join("/")).unwrap_or_default());
+        println!("exec/s: executions over the campaign's wall time; valid: executions every implementation accepted (DKG: every step Ok); reasons: distinct reject reasons reached per implementation (phase0: fast/spec, Reject names; DKG: drand/spec, drand's error kinds); worker-s: worker time the target had (targets share the workers equally); restarts: worker processes restarted after an input of the target crashed, hung or passed the memory limit");
         for r in &reports {
             for f in &r.findings {
                 let tag = if f.known.is_some() { "  [known upstream hazard]" } else { "" };

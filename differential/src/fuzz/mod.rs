@@ -23,26 +23,69 @@ use std::time::{Duration, Instant};
 /// Implementations whose reject reasons are tracked per target (verdict order, registration order).
 pub const MAX_REASON_IMPLS: usize = 4;
 
-/// The bit of a reject reason name in a reasons mask (its index in `Reject::ALL`; `Reject` has
-/// fewer than 64 variants).
-pub fn reason_bit(name: &str) -> Option<u64> {
-    let i = diverge_types::Reject::ALL.iter().position(|r| r.name() == name)?;
+/// The reject reasons `target` can reach, in mask-bit order: `Reject::ALL`'s names for the phase0
+/// targets; for the DKG targets, drand's error kinds (`DkgError::KINDS`) and `Crash`. Each has
+/// fewer than 64 entries.
+fn reason_names_of(target: Target) -> Vec<&'static str> {
+    if target.is_dkg() {
+        dkg_types::error::DkgError::KINDS.iter().copied().chain(std::iter::once("Crash")).collect()
+    } else {
+        diverge_types::Reject::ALL.iter().map(|r| r.name()).collect()
+    }
+}
+
+/// The implementations of `target`'s verdicts, in verdict order (phase0: registration order;
+/// DKG: drand, spec).
+fn implementations_of(target: Target) -> Vec<&'static str> {
+    if target.is_dkg() {
+        vec!["drand", "spec"]
+    } else {
+        crate::registry::implementation_names()
+    }
+}
+
+/// The bit of a reject reason name of `target` in a reasons mask (its index in the target's
+/// reason list, `reason_names_of`).
+pub fn reason_bit(target: Target, name: &str) -> Option<u64> {
+    let i = reason_names_of(target).iter().position(|r| *r == name)?;
     1u64.checked_shl(u32::try_from(i).ok()?)
 }
 
-/// Distinct reject reasons per implementation, from masks in registration order: `{name: count}`.
-pub fn reason_counts(masks: &[u64]) -> std::collections::BTreeMap<String, u32> {
-    crate::registry::implementation_names().into_iter().zip(masks).map(|(n, m)| (n.to_string(), m.count_ones())).collect()
+/// The reject reasons one verdict of `target` names. phase0: its `reason`. DKG: the kinds of its
+/// steps other than `Ok` (a verdict's kind is the comma-separated kind of every step; masked
+/// steps read `allowed:<entry>` and name no reason).
+fn verdict_reasons(target: Target, v: &crate::findings::RecordedVerdict) -> Vec<&str> {
+    if target.is_dkg() {
+        v.kind.split(',').filter(|k| *k != "Ok" && !k.is_empty() && !k.starts_with("allowed:")).collect()
+    } else {
+        v.reason.as_deref().into_iter().collect()
+    }
 }
 
-/// The reject reasons reached per implementation, from masks in registration order:
-/// `{name: [reason, ...]}` in `Reject` declaration order (the names behind [`reason_counts`]).
-pub fn reason_names(masks: &[u64]) -> std::collections::BTreeMap<String, Vec<String>> {
-    crate::registry::implementation_names()
+/// Whether a verdict of `target` accepted the input: phase0 `valid`; DKG, every step `Ok`.
+fn verdict_valid(target: Target, v: &crate::findings::RecordedVerdict) -> bool {
+    if target.is_dkg() {
+        !v.kind.is_empty() && v.kind.split(',').all(|k| k == "Ok")
+    } else {
+        v.kind == "valid"
+    }
+}
+
+/// Distinct reject reasons per implementation of `target`, from masks in verdict order:
+/// `{name: count}`.
+pub fn reason_counts(target: Target, masks: &[u64]) -> std::collections::BTreeMap<String, u32> {
+    implementations_of(target).into_iter().zip(masks).map(|(n, m)| (n.to_string(), m.count_ones())).collect()
+}
+
+/// The reject reasons reached per implementation of `target`, from masks in verdict order:
+/// `{name: [reason, ...]}` in the target's reason order (the names behind [`reason_counts`]).
+pub fn reason_names(target: Target, masks: &[u64]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let all = reason_names_of(target);
+    implementations_of(target)
         .into_iter()
         .zip(masks)
         .map(|(n, m)| {
-            let names = diverge_types::Reject::ALL.iter().filter(|r| reason_bit(r.name()).is_some_and(|b| m & b != 0)).map(|r| r.name().to_string()).collect();
+            let names = all.iter().filter(|r| reason_bit(target, r).is_some_and(|b| m & b != 0)).map(|r| r.to_string()).collect();
             (n.to_string(), names)
         })
         .collect()
@@ -297,11 +340,11 @@ impl Campaign<'_> {
             return Ok(());
         }
         if let Outcome::Agreed { verdicts, .. } | Outcome::Diverged { verdicts, .. } = &outcome {
-            if matches!(outcome, Outcome::Agreed { .. }) && verdicts.iter().all(|v| v.kind == "valid") {
+            if matches!(outcome, Outcome::Agreed { .. }) && verdicts.iter().all(|v| verdict_valid(ts.target, v)) {
                 ts.valid.fetch_add(1, Ordering::Relaxed);
             }
             for (mask, v) in ts.reasons.iter().zip(verdicts) {
-                if let Some(bit) = v.reason.as_deref().and_then(reason_bit) {
+                for bit in verdict_reasons(ts.target, v).into_iter().filter_map(|r| reason_bit(ts.target, r)) {
                     mask.fetch_or(bit, Ordering::Relaxed);
                 }
             }
@@ -535,8 +578,8 @@ impl TargetState {
             worker_secs: self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9,
             undecodable: self.undecodable.load(Ordering::Relaxed),
             valid: self.valid.load(Ordering::Relaxed),
-            reject_reasons: reason_counts(&self.reason_masks()),
-            reject_reasons_reached: reason_names(&self.reason_masks()),
+            reject_reasons: reason_counts(self.target, &self.reason_masks()),
+            reject_reasons_reached: reason_names(self.target, &self.reason_masks()),
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
             restarts: 0,

@@ -172,6 +172,64 @@ pub enum DkgError {
 }
 
 impl DkgError {
+
+    /// Every [`DkgError::kind`], in declaration order: what a fuzz campaign's reject-reason masks
+    /// index (one bit per kind, so fewer than 64; tested to list every variant's kind once).
+    pub const KINDS: [&'static str; 53] = [
+        "InvalidStateChange",
+        "MissingTerms",
+        "TimeoutReached",
+        "InvalidBeaconID",
+        "InvalidScheme",
+        "GenesisTimeNotEqual",
+        "NoGenesisSeedForFirstEpoch",
+        "GenesisTimeNotConsistentWithProposal",
+        "GenesisSeedCannotChange",
+        "SelfMissingFromProposal",
+        "CannotJoinIfNotInJoining",
+        "JoiningAfterFirstEpochNeedsGroupFile",
+        "InvalidEpoch",
+        "LeaderCantJoinAfterFirstEpoch",
+        "LeaderNotRemaining",
+        "LeaderNotJoining",
+        "OnlyJoinersAllowedForFirstEpoch",
+        "NoNodesRemaining",
+        "MissingNodesInProposal",
+        "CannotProposeAsNonLeader",
+        "ThresholdHigherThanNodeCount",
+        "NodeCountTooLow",
+        "ThresholdTooLow",
+        "RemainingAndLeavingNodesMustExistInCurrentEpoch",
+        "CannotAcceptProposalWhereLeaving",
+        "CannotAcceptProposalWhereJoining",
+        "CannotRejectProposalWhereLeaving",
+        "CannotRejectProposalWhereJoining",
+        "CannotLeaveIfNotALeaver",
+        "OnlyLeaderCanTriggerExecute",
+        "OnlyLeaderCanRemoteAbort",
+        "CannotExecuteIfNotJoinerOrRemainer",
+        "UnknownAcceptor",
+        "DuplicateAcceptance",
+        "InvalidAcceptor",
+        "InvalidRejector",
+        "UnknownRejector",
+        "DuplicateRejection",
+        "FinalGroupCannotBeEmpty",
+        "KeyShareCannotBeEmpty",
+        "ReceivedAcceptance",
+        "ReceivedRejection",
+        "InvalidKeyScheme",
+        "UnknownBeaconID",
+        "PacketMissingMetadata",
+        "PacketSignatureTooShort",
+        "InvalidGossipPacket",
+        "NoSuchParticipant",
+        "InvalidSenderKey",
+        "BadSignature",
+        "GroupFileRequired",
+        "NilDereference",
+        "Deadlock",
+    ];
     /// A short, number-free kind for divergence signatures (`InvalidStateChange` without its
     /// statuses, `NilDereference` without its site).
     pub fn kind(&self) -> &'static str {
@@ -238,5 +296,138 @@ impl DkgError {
             DkgError::NilDereference(_) => "NilDereference",
             DkgError::Deadlock => "Deadlock",
         }
+    }
+}
+
+#[cfg(test)]
+mod kinds_tests {
+    use super::*;
+
+    /// One value of every variant (the match below is exhaustive, so a new variant fails to
+    /// compile here until it is listed).
+    fn every_variant() -> Vec<DkgError> {
+        let all = vec![
+            DkgError::InvalidStateChange(Status::Fresh, Status::Fresh),
+            DkgError::MissingTerms,
+            DkgError::TimeoutReached,
+            DkgError::InvalidBeaconID,
+            DkgError::InvalidScheme,
+            DkgError::GenesisTimeNotEqual,
+            DkgError::NoGenesisSeedForFirstEpoch,
+            DkgError::GenesisTimeNotConsistentWithProposal,
+            DkgError::GenesisSeedCannotChange,
+            DkgError::SelfMissingFromProposal,
+            DkgError::CannotJoinIfNotInJoining,
+            DkgError::JoiningAfterFirstEpochNeedsGroupFile,
+            DkgError::InvalidEpoch,
+            DkgError::LeaderCantJoinAfterFirstEpoch,
+            DkgError::LeaderNotRemaining,
+            DkgError::LeaderNotJoining,
+            DkgError::OnlyJoinersAllowedForFirstEpoch,
+            DkgError::NoNodesRemaining,
+            DkgError::MissingNodesInProposal,
+            DkgError::CannotProposeAsNonLeader,
+            DkgError::ThresholdHigherThanNodeCount,
+            DkgError::NodeCountTooLow,
+            DkgError::ThresholdTooLow,
+            DkgError::RemainingAndLeavingNodesMustExistInCurrentEpoch,
+            DkgError::CannotAcceptProposalWhereLeaving,
+            DkgError::CannotAcceptProposalWhereJoining,
+            DkgError::CannotRejectProposalWhereLeaving,
+            DkgError::CannotRejectProposalWhereJoining,
+            DkgError::CannotLeaveIfNotALeaver,
+            DkgError::OnlyLeaderCanTriggerExecute,
+            DkgError::OnlyLeaderCanRemoteAbort,
+            DkgError::CannotExecuteIfNotJoinerOrRemainer,
+            DkgError::UnknownAcceptor,
+            DkgError::DuplicateAcceptance,
+            DkgError::InvalidAcceptor,
+            DkgError::InvalidRejector,
+            DkgError::UnknownRejector,
+            DkgError::DuplicateRejection,
+            DkgError::FinalGroupCannotBeEmpty,
+            DkgError::KeyShareCannotBeEmpty,
+            DkgError::ReceivedAcceptance,
+            DkgError::ReceivedRejection,
+            DkgError::InvalidKeyScheme,
+            DkgError::UnknownBeaconID,
+            DkgError::PacketMissingMetadata,
+            DkgError::PacketSignatureTooShort,
+            DkgError::InvalidGossipPacket,
+            DkgError::NoSuchParticipant,
+            DkgError::InvalidSenderKey,
+            DkgError::BadSignature,
+            DkgError::GroupFileRequired,
+            DkgError::NilDereference("site"),
+            DkgError::Deadlock,
+        ];
+        for e in &all {
+            match e {
+                DkgError::InvalidStateChange(..)
+                | DkgError::MissingTerms
+                | DkgError::TimeoutReached
+                | DkgError::InvalidBeaconID
+                | DkgError::InvalidScheme
+                | DkgError::GenesisTimeNotEqual
+                | DkgError::NoGenesisSeedForFirstEpoch
+                | DkgError::GenesisTimeNotConsistentWithProposal
+                | DkgError::GenesisSeedCannotChange
+                | DkgError::SelfMissingFromProposal
+                | DkgError::CannotJoinIfNotInJoining
+                | DkgError::JoiningAfterFirstEpochNeedsGroupFile
+                | DkgError::InvalidEpoch
+                | DkgError::LeaderCantJoinAfterFirstEpoch
+                | DkgError::LeaderNotRemaining
+                | DkgError::LeaderNotJoining
+                | DkgError::OnlyJoinersAllowedForFirstEpoch
+                | DkgError::NoNodesRemaining
+                | DkgError::MissingNodesInProposal
+                | DkgError::CannotProposeAsNonLeader
+                | DkgError::ThresholdHigherThanNodeCount
+                | DkgError::NodeCountTooLow
+                | DkgError::ThresholdTooLow
+                | DkgError::RemainingAndLeavingNodesMustExistInCurrentEpoch
+                | DkgError::CannotAcceptProposalWhereLeaving
+                | DkgError::CannotAcceptProposalWhereJoining
+                | DkgError::CannotRejectProposalWhereLeaving
+                | DkgError::CannotRejectProposalWhereJoining
+                | DkgError::CannotLeaveIfNotALeaver
+                | DkgError::OnlyLeaderCanTriggerExecute
+                | DkgError::OnlyLeaderCanRemoteAbort
+                | DkgError::CannotExecuteIfNotJoinerOrRemainer
+                | DkgError::UnknownAcceptor
+                | DkgError::DuplicateAcceptance
+                | DkgError::InvalidAcceptor
+                | DkgError::InvalidRejector
+                | DkgError::UnknownRejector
+                | DkgError::DuplicateRejection
+                | DkgError::FinalGroupCannotBeEmpty
+                | DkgError::KeyShareCannotBeEmpty
+                | DkgError::ReceivedAcceptance
+                | DkgError::ReceivedRejection
+                | DkgError::InvalidKeyScheme
+                | DkgError::UnknownBeaconID
+                | DkgError::PacketMissingMetadata
+                | DkgError::PacketSignatureTooShort
+                | DkgError::InvalidGossipPacket
+                | DkgError::NoSuchParticipant
+                | DkgError::InvalidSenderKey
+                | DkgError::BadSignature
+                | DkgError::GroupFileRequired
+                | DkgError::NilDereference(..)
+                | DkgError::Deadlock => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn kinds_lists_every_variant_once() {
+        let all = every_variant();
+        assert_eq!(all.len(), DkgError::KINDS.len());
+        for e in &all {
+            assert_eq!(DkgError::KINDS.iter().filter(|k| **k == e.kind()).count(), 1, "{}", e.kind());
+        }
+        assert!(DkgError::KINDS.len() < 64);
     }
 }
