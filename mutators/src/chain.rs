@@ -108,15 +108,18 @@ fn extend<E: EthSpec, R: Rng>(
             let _ = crate::sign::sign_block(view, &mut block);
         }
         let post = executor.state_transition(state, &block);
-        if let (true, Some(post)) = (fill_roots, &post) {
-            block.message.state_root = post.tree_hash_root();
+        // The post-state root, hashed once: the block's state root (with `fill_roots`) and the
+        // next view's parent root both need it.
+        let post_root = post.as_ref().map(TreeHash::tree_hash_root);
+        if let (true, Some(root)) = (fill_roots, post_root) {
+            block.message.state_root = root;
             if let (true, Some(signature)) = (config.sign, crate::sign::block_signature(view, &block.message)) {
                 block.signature = signature;
             }
         }
         blocks.push(block);
-        let Some(post) = post else { return };
-        let view = PoolView::new(&post);
+        let (Some(post), Some(root)) = (post, post_root) else { return };
+        let view = PoolView::with_state_root(&post, || root);
         owned = Some((post, view));
     }
 }

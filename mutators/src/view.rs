@@ -79,8 +79,16 @@ pub struct PoolView<E: EthSpec> {
 }
 
 impl<E: EthSpec> PoolView<E> {
-    /// A view of `state` (clones reference counts, computes one header root).
+    /// A view of `state` (clones reference counts, computes one header root, and
+    /// `hash_tree_root(state)` when the header's state root is not filled yet).
     pub fn new(state: &BeaconState<E>) -> Self {
+        Self::with_state_root(state, || state.tree_hash_root())
+    }
+
+    /// [`Self::new`] for a caller that already knows `hash_tree_root(state)` (or computes it
+    /// once for both): `state_root` is called only when the header's state root is zero, as
+    /// `process_slot` would fill it.
+    pub fn with_state_root(state: &BeaconState<E>, state_root: impl FnOnce() -> Root) -> Self {
         PoolView {
             slot: state.slot,
             fork: state.fork.clone(),
@@ -100,7 +108,7 @@ impl<E: EthSpec> PoolView<E> {
             parent_root_after_slots: {
                 let mut header = state.latest_block_header.clone();
                 if header.state_root == Root::ZERO {
-                    header.state_root = state.tree_hash_root();
+                    header.state_root = state_root();
                 }
                 header.tree_hash_root()
             },
