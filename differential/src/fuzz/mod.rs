@@ -45,21 +45,25 @@ fn implementations_of(target: Target) -> Vec<&'static str> {
 }
 
 /// The bit of a reject reason name of `target` in a reasons mask (its index in the target's
-/// reason list, `reason_names_of`).
+/// reason list, `reason_names_of`). On the loop's hot path: it searches the static lists and
+/// allocates nothing.
 pub fn reason_bit(target: Target, name: &str) -> Option<u64> {
-    let i = reason_names_of(target).iter().position(|r| *r == name)?;
+    let kinds = &dkg_types::error::DkgError::KINDS;
+    let i = if target.is_dkg() {
+        kinds.iter().position(|k| *k == name).or_else(|| (name == "Crash").then_some(kinds.len()))
+    } else {
+        diverge_types::Reject::ALL.iter().position(|r| r.name() == name)
+    }?;
     1u64.checked_shl(u32::try_from(i).ok()?)
 }
 
 /// The reject reasons one verdict of `target` names. phase0: its `reason`. DKG: the kinds of its
 /// steps other than `Ok` (a verdict's kind is the comma-separated kind of every step; masked
 /// steps read `allowed:<entry>` and name no reason).
-fn verdict_reasons(target: Target, v: &crate::findings::RecordedVerdict) -> Vec<&str> {
-    if target.is_dkg() {
-        v.kind.split(',').filter(|k| *k != "Ok" && !k.is_empty() && !k.starts_with("allowed:")).collect()
-    } else {
-        v.reason.as_deref().into_iter().collect()
-    }
+fn verdict_reasons(target: Target, v: &crate::findings::RecordedVerdict) -> impl Iterator<Item = &str> {
+    let dkg = target.is_dkg();
+    let steps = dkg.then(|| v.kind.split(',')).into_iter().flatten().filter(|k| *k != "Ok" && !k.is_empty() && !k.starts_with("allowed:"));
+    steps.chain(v.reason.as_deref().filter(|_| !dkg))
 }
 
 /// Whether a verdict of `target` accepted the input: phase0 `valid`; DKG, every step `Ok`.
@@ -344,7 +348,7 @@ impl Campaign<'_> {
                 ts.valid.fetch_add(1, Ordering::Relaxed);
             }
             for (mask, v) in ts.reasons.iter().zip(verdicts) {
-                for bit in verdict_reasons(ts.target, v).into_iter().filter_map(|r| reason_bit(ts.target, r)) {
+                for bit in verdict_reasons(ts.target, v).filter_map(|r| reason_bit(ts.target, r)) {
                     mask.fetch_or(bit, Ordering::Relaxed);
                 }
             }
