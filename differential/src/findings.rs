@@ -1,8 +1,14 @@
-//! The findings store (architecture.md §8): a finding is written to disk — temp file, fsync,
-//! rename, fsync of the directory — before it is reported, as
-//! `findings/<target>/<signature-hash>/{input.bin, finding.json}`. `finding.json` is written last, so
-//! its presence means the finding is complete. One directory per signature: the first input kept,
-//! later inputs with the same signature only counted by the caller.
+//! The findings store (architecture.md §8): a finding is written to disk before it is reported, as
+//! `findings/<target>/<signature-hash>/{input.bin, finding.json}`.
+//!
+//! A finding directory appears whole or not at all: both files are written and fsynced in a staging
+//! directory beside the final one (`findings/<target>/.staging-<hash>-<pid>-<n>`), which is then
+//! renamed into place and the parent fsynced. The rename is also the exclusive creation across
+//! processes: renaming a directory onto an existing non-empty one fails, so of two workers that
+//! record one signature at once, exactly one directory lands and the other learns it lost. A kill at
+//! any point leaves at most a hidden staging directory, which readers skip ([`list`]) and
+//! [`FindingStore::clean_staging`] removes once its process is gone. One directory per signature:
+//! the first input kept, later inputs with the same signature only counted by the caller.
 
 use crate::diff::FieldDiff;
 use crate::runner::{Divergence, ImplVerdict, Verdict};
@@ -183,6 +189,10 @@ pub enum FindingError {
     },
 }
 
+/// Prefix of the staging directories [`FindingStore::record_verdicts`] writes a finding into before
+/// renaming it into place; readers skip every entry whose name starts with `.`.
+pub const STAGING_PREFIX: &str = ".staging-";
+
 /// Where findings go.
 #[derive(Clone, Debug)]
 pub struct FindingStore {
@@ -238,7 +248,6 @@ impl FindingStore {
         if dir.join("finding.json").exists() {
             return Ok((dir, false));
         }
-        write_atomic(&dir.join("input.bin"), input)?;
         let finding = Finding {
             format: FINDING_FORMAT,
             signature: divergence.signature.clone(),
@@ -262,9 +271,134 @@ impl FindingStore {
             batch_seed: ctx.batch_seed.filter(|_| ctx.bls == BlsMode::Real).map(hex::encode),
         };
         let json = serde_json::to_string_pretty(&finding).map_err(std::io::Error::other)?;
-        write_atomic(&dir.join("finding.json"), json.as_bytes())?;
-        Ok((dir, true))
+        let created = publish_dir(&dir, &[("input.bin", input), ("finding.json", json.as_bytes())])?;
+        Ok((dir, created))
     }
+
+    /// Checks before a campaign starts that findings can be written here: creates the directory and
+    /// publishes and removes a probe file, so a read-only or missing mount fails at once, not at the
+    /// first finding hours later.
+    ///
+    /// # Errors
+    /// The I/O failure, with the store's path.
+    pub fn check_writable(&self) -> std::io::Result<()> {
+        let probe = self.root.join(format!(".probe-{}", std::process::id()));
+        let r = std::fs::create_dir_all(&self.root).and_then(|()| write_atomic(&probe, b"probe")).and_then(|()| std::fs::remove_file(&probe));
+        r.map_err(|e| std::io::Error::new(e.kind(), format!("{}: findings cannot be written: {e}", self.root.display())))
+    }
+
+    /// Removes the staging directories of processes that no longer run (left by a kill between
+    /// staging and rename: never a finding, since nothing was reported for them). Returns how many
+    /// were removed.
+    pub fn clean_staging(&self) -> usize {
+        let mut removed = 0usize;
+        let Ok(targets) = std::fs::read_dir(&self.root) else { return 0 };
+        for target in targets.filter_map(Result::ok) {
+            let Ok(entries) = std::fs::read_dir(target.path()) else { continue };
+            for entry in entries.filter_map(Result::ok) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(rest) = name.strip_prefix(STAGING_PREFIX) else { continue };
+                // `<hash>-<pid>-<n>`
+                let pid = rest.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+                let alive = pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
+                if !alive && std::fs::remove_dir_all(entry.path()).is_ok() {
+                    removed = removed.saturating_add(1);
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// Creates `dir` holding `files`, whole or not at all: the files are written and fsynced in a
+/// staging directory beside `dir`, which is renamed onto `dir`; then the parent is fsynced.
+/// Returns `false` (and leaves `dir` as it is) when another process created `dir` first. An
+/// incomplete `dir` without `finding.json` (left by a version that wrote in place) is moved aside to
+/// `<dir>.incomplete-<pid>` first.
+///
+/// # Errors
+/// Any I/O failure; `dir` is then absent or as it was, and the staging directory is removed.
+pub fn publish_dir(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<bool> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let leaf = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let staging = parent.join(format!("{STAGING_PREFIX}{leaf}-{}-{n}", std::process::id()));
+    let result = (|| {
+        std::fs::create_dir(&staging)?;
+        for (name, bytes) in files {
+            let mut f = std::fs::File::create(staging.join(name))?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        std::fs::File::open(&staging)?.sync_all()?;
+        for attempt in 0..2 {
+            match std::fs::rename(&staging, dir) {
+                Ok(()) => {
+                    std::fs::File::open(parent)?.sync_all()?;
+                    return Ok(true);
+                }
+                Err(e) if dir.is_dir() => {
+                    if dir.join("finding.json").exists() || attempt > 0 {
+                        // Another process published it first (or the move aside failed again).
+                        let _ = std::fs::remove_dir_all(&staging);
+                        return if dir.join("finding.json").exists() { Ok(false) } else { Err(e) };
+                    }
+                    std::fs::rename(dir, parent.join(format!("{leaf}.incomplete-{}", std::process::id())))?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// What a findings directory holds, as every reader sees it.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The `finding.json` of every complete finding, sorted.
+    pub findings: Vec<PathBuf>,
+    /// Directories below a target directory that hold no `finding.json` (not staging ones): each is
+    /// reported by the reader, never loaded.
+    pub incomplete: Vec<PathBuf>,
+}
+
+/// Lists the findings below `root` (`<root>/<target>/<hash>/finding.json`, or any deeper layout a
+/// user copied in): every `finding.json` found, and every leaf directory without one. Entries whose
+/// name starts with `.` (staging directories, editors' files) are skipped.
+pub fn list(root: &Path) -> Listing {
+    fn walk(dir: &Path, depth: usize, out: &mut Listing) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut subdirs = 0usize;
+        let mut has_finding = false;
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                subdirs = subdirs.saturating_add(1);
+                walk(&path, depth.saturating_add(1), out);
+            } else if path.file_name().is_some_and(|n| n == "finding.json") {
+                has_finding = true;
+                out.findings.push(path);
+            }
+        }
+        // A leaf two levels down (`<target>/<hash>`) with no finding.json is a broken finding.
+        if depth >= 2 && subdirs == 0 && !has_finding {
+            out.incomplete.push(dir.to_path_buf());
+        }
+    }
+    let mut out = Listing::default();
+    walk(root, 0, &mut out);
+    out.findings.sort();
+    out.incomplete.sort();
+    out
 }
 
 /// Reads a finding from its directory or its `finding.json`, with the input bytes, checking the

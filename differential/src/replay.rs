@@ -258,15 +258,14 @@ pub struct TriageGroup {
     pub known: Option<crate::policy::KnownHazard>,
 }
 
-/// Groups every `finding.json` below `dir` by signature. Corrupt findings are returned separately
+/// Groups every `finding.json` below `dir` by signature ([`findings::list`]: staging directories
+/// skipped). Corrupt findings, and directories that hold no `finding.json`, are returned separately
 /// with their path and reason; they do not stop the rest.
 pub fn triage(dir: &Path) -> (Vec<TriageGroup>, Vec<String>) {
-    let mut found = Vec::new();
-    collect(dir, &mut found);
-    found.sort();
+    let listing = findings::list(dir);
     let mut groups: BTreeMap<String, TriageGroup> = BTreeMap::new();
-    let mut errors = Vec::new();
-    for path in found {
+    let mut errors: Vec<String> = listing.incomplete.iter().map(|d| format!("{}: incomplete finding directory (no finding.json): skipped", d.display())).collect();
+    for path in listing.findings {
         match findings::load(&path) {
             Ok((finding, _, finding_dir)) => {
                 let g = groups.entry(finding.signature.clone()).or_insert_with(|| TriageGroup {
@@ -284,14 +283,3 @@ pub fn triage(dir: &Path) -> (Vec<TriageGroup>, Vec<String>) {
     (groups.into_values().collect(), errors)
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.file_name().is_some_and(|n| n == "finding.json") {
-            out.push(path);
-        }
-    }
-}

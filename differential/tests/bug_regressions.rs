@@ -367,15 +367,14 @@ fn findings_survive_sigkill() {
     assert!(!reported.is_empty(), "no NEW FINDING line before the loop ended");
     let expected = diverge::bugs::find("empty-attesting-indices").expect("registered").signature();
     assert!(reported.iter().any(|(s, _)| s == expected), "{reported:?}");
-    // Everything on disk is complete, not only what was reported.
+    // Everything on disk is complete, not only what was reported: every directory a reader sees
+    // loads, none lacks its finding.json (a kill may leave only a hidden staging directory).
+    let listing = diverge::findings::list(&findings);
+    assert!(listing.incomplete.is_empty(), "incomplete findings: {:?}", listing.incomplete);
     let mut on_disk = 0;
-    for target_dir in std::fs::read_dir(&findings).expect("findings dir").filter_map(Result::ok) {
-        for dir in std::fs::read_dir(target_dir.path()).expect("target dir").filter_map(Result::ok) {
-            if dir.path().is_dir() {
-                diverge::findings::load(&dir.path()).unwrap_or_else(|e| panic!("incomplete finding {}: {e}", dir.path().display()));
-                on_disk += 1;
-            }
-        }
+    for path in &listing.findings {
+        diverge::findings::load(path).unwrap_or_else(|e| panic!("incomplete finding {}: {e}", path.display()));
+        on_disk += 1;
     }
     assert!(on_disk >= reported.len());
     for (signature, dir) in &reported {

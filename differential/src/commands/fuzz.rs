@@ -190,6 +190,11 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let bls: BlsMode = args.bls.into();
     let limits = Limits { timeout: Duration::from_secs(args.timeout), rss_limit_mb: args.rss_limit_mb };
     let store = FindingStore { root: args.findings.clone() };
+    store.check_writable()?;
+    let cleaned = store.clean_staging();
+    if cleaned > 0 {
+        eprintln!("removed {cleaned} staging director{} of killed runs in {} (never reported findings)", if cleaned == 1 { "y" } else { "ies" }, store.root.display());
+    }
     let batch_seed = args.batch_seed.unwrap_or_else(diverge_types::bls::process_batch_seed);
     let recorder = DeathRecorder { store, preset, bls, strictness: None, pool_dir: pool.clone(), engine: "diverge-fuzz".into(), batch_seed: Some(batch_seed) };
     let sync = args.sync.spec()?;
