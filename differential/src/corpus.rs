@@ -194,3 +194,26 @@ fn provenance_header<E: EthSpec>(target: Target, manifest: &Manifest) -> String 
         manifest.format,
     )
 }
+
+/// Writes [`diverge_oracle::p2p::corpus_files`] under `corpora`, removing other files of the `p2p_*` seed and
+/// regression directories; returns the paths written.
+///
+/// # Errors
+/// I/O failures, with the path.
+pub fn write_p2p_corpus(corpora: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    for t in diverge_oracle::p2p::P2pTarget::ALL {
+        for dir in [corpora.join(t.name()), corpora.join("regressions").join(t.name())] {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
+                std::fs::remove_file(entry.path()).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            }
+        }
+    }
+    let mut written = Vec::new();
+    for (rel, bytes) in diverge_oracle::p2p::corpus_files() {
+        let path = corpora.join(&rel);
+        crate::findings::write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+

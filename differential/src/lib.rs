@@ -1,28 +1,20 @@
 //! Diverge's differential runner: the registry of implementations, the spec-vector runner, and
 //! structural state comparison. The `diverge` binary is a thin CLI over this library.
 
-pub mod diff;
-pub mod registry;
+// The oracle's modules, re-exported so that `diverge::target`, `diverge::runner`, ... (and
+// `crate::...` inside this crate) keep naming them.
+pub use diverge_oracle::{allowlist, bugs, diff, dkg, hooks, p2p, panics, policy, record, registry, runner, ssz_types, target};
+#[cfg(feature = "fault-injection")]
+pub use diverge_oracle::faults;
 pub mod vectors;
-pub mod allowlist;
 pub mod findings;
 pub mod pool;
-pub mod runner;
-pub mod target;
 pub mod session;
 pub mod corpus;
 pub mod replay;
 pub mod fuzz;
 pub mod harness;
-pub mod dkg;
-pub mod p2p;
-pub mod ssz_types;
-pub mod panics;
-pub mod bugs;
-pub mod policy;
 pub mod supervisor;
 pub mod farm;
-#[cfg(feature = "fault-injection")]
-pub mod faults;
 pub mod report;
 pub mod metrics;

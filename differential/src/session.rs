@@ -198,12 +198,12 @@ impl Session {
     /// `ssz_decode`: the shared decoder must not panic and must accept only canonical encodings.
     fn run_ssz_decode(&self, data: &[u8], record: Option<(&FindingStore, &str)>) -> std::io::Result<(Outcome, Option<(PathBuf, bool)>)> {
         use crate::ssz_types::{ssz_decode, SszDecodeOutcome, SSZ_TYPES};
-        crate::supervisor::enter("ssz");
+        diverge_oracle::hooks::enter("ssz");
         let outcome = match self.preset {
             Preset::Minimal => ssz_decode::<MinimalSpec>(data),
             Preset::Mainnet => ssz_decode::<MainnetSpec>(data),
         };
-        crate::supervisor::leave();
+        diverge_oracle::hooks::leave();
         let id = data.first().map(|b| usize::from(*b) % SSZ_TYPES.len()).unwrap_or(0);
         let name = SSZ_TYPES.get(id).copied().unwrap_or_default();
         let state = RecordedState { id, root: String::new(), source: format!("SSZ type {name}") };

@@ -274,9 +274,24 @@ impl Slot {
 /// record-keeping). Unset in library use: the hooks are then a load and a branch.
 static ACTIVE_SLOT: OnceLock<Slot> = OnceLock::new();
 
-/// Makes `slot` this process's record. `false` if one was installed already.
+/// Makes `slot` this process's record, and the oracle's execution hooks
+/// ([`diverge_oracle::hooks`]: the runner names the implementation it calls). `false` if one was
+/// installed already.
 pub fn install(slot: Slot) -> bool {
-    ACTIVE_SLOT.set(slot).is_ok()
+    let fresh = ACTIVE_SLOT.set(slot).is_ok();
+    if let Some(s) = ACTIVE_SLOT.get() {
+        diverge_oracle::hooks::install(s);
+    }
+    fresh
+}
+
+impl diverge_oracle::hooks::ExecutionHooks for Slot {
+    fn enter(&self, name: &str) {
+        Slot::enter(self, name);
+    }
+    fn leave(&self) {
+        Slot::leave(self);
+    }
 }
 
 /// This process's slot, if installed.
@@ -297,22 +312,6 @@ pub fn begin_input(target: Target, data: &[u8]) {
 pub fn end_input() {
     if let Some(s) = ACTIVE_SLOT.get() {
         s.end_input();
-    }
-}
-
-/// Hook (runner, DKG comparison): implementation `name` starts executing.
-#[inline]
-pub fn enter(name: &str) {
-    if let Some(s) = ACTIVE_SLOT.get() {
-        s.enter(name);
-    }
-}
-
-/// Hook: the executing implementation returned (or panicked and was caught).
-#[inline]
-pub fn leave() {
-    if let Some(s) = ACTIVE_SLOT.get() {
-        s.leave();
     }
 }
 

@@ -57,7 +57,7 @@ pub fn run(command: CorpusCommand) -> Result<i32> {
                 }
                 return Ok(i32::from(!problems.is_empty()));
             }
-            let written = diverge::p2p::write_corpus(&dir).map_err(anyhow::Error::msg)?;
+            let written = diverge::corpus::write_p2p_corpus(&dir).map_err(anyhow::Error::msg)?;
             for p in written {
                 println!("wrote {}", p.display());
             }

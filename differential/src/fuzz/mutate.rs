@@ -29,7 +29,7 @@ impl Mutator for Havoc {
         // Network targets: schedule mutations mostly ([`super::schedule`]), byte havoc sometimes
         // (and whenever no schedule move applied).
         if let Some(p2p) = target.p2p() {
-            if rng.gen_bool(0.85) && p2p.mutate(data, rng, max_len) {
+            if rng.gen_bool(0.85) && crate::fuzz::schedule::mutate_target(p2p, data, rng, max_len) {
                 return;
             }
         }

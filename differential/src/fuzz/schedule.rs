@@ -180,6 +180,16 @@ pub fn mutate_schedule<C: Component>(data: &mut Vec<u8>, rng: &mut ChaCha8Rng, m
     true
 }
 
+/// Mutates `data` as a schedule of network target `target` ([`mutate_schedule`] with the
+/// component's timeouts).
+pub fn mutate_target(target: crate::p2p::P2pTarget, data: &mut Vec<u8>, rng: &mut rand_chacha::ChaCha8Rng, max_len: usize) -> bool {
+    match target {
+        crate::p2p::P2pTarget::Announce => mutate_schedule::<p2p_types::announce::Announce>(data, rng, max_len, <p2p_types::announce::Announce as crate::p2p::P2pComponent>::timeouts),
+        crate::p2p::P2pTarget::SessionCache => mutate_schedule::<p2p_types::session_cache::SessionCache>(data, rng, max_len, <p2p_types::session_cache::SessionCache as crate::p2p::P2pComponent>::timeouts),
+        crate::p2p::P2pTarget::StreamSetup => mutate_schedule::<p2p_types::stream_setup::StreamSetup>(data, rng, max_len, <p2p_types::stream_setup::StreamSetup as crate::p2p::P2pComponent>::timeouts),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! A case whose files are missing or corrupt fails with the file's path and the reason; every
 //! other case still runs. An implementation that panics fails that case with the panic message.
 
-pub mod files;
+pub use diverge_oracle::files;
 mod runners;
 
 use diverge_types::Preset;

@@ -487,22 +487,12 @@ impl P2pTarget {
     pub fn regression_dir(self) -> &'static str {
         self.name()
     }
-
-    /// Mutates `data` as a schedule of this target ([`crate::fuzz::schedule`]).
-    pub fn mutate(self, data: &mut Vec<u8>, rng: &mut rand_chacha::ChaCha8Rng, max_len: usize) -> bool {
-        use crate::fuzz::schedule::mutate_schedule;
-        match self {
-            P2pTarget::Announce => mutate_schedule::<announce::Announce>(data, rng, max_len, <announce::Announce as P2pComponent>::timeouts),
-            P2pTarget::SessionCache => mutate_schedule::<session_cache::SessionCache>(data, rng, max_len, <session_cache::SessionCache as P2pComponent>::timeouts),
-            P2pTarget::StreamSetup => mutate_schedule::<stream_setup::StreamSetup>(data, rng, max_len, <stream_setup::StreamSetup as P2pComponent>::timeouts),
-        }
-    }
 }
 
 /// The "state" a network input records in findings and reports: id = the schedule's node count,
 /// source = its shape, root = the run's behaviour key (what the fuzz loop's corpus keys on).
-pub fn recorded_state_of(report: &P2pReport) -> crate::findings::RecordedState {
-    crate::findings::RecordedState {
+pub fn recorded_state_of(report: &P2pReport) -> crate::record::RecordedState {
+    crate::record::RecordedState {
         id: usize::from(report.nodes),
         root: format!("behaviour {:016x}", report.behaviour),
         source: format!("p2p schedule: {} nodes, {} steps", report.nodes, report.steps),
@@ -511,7 +501,7 @@ pub fn recorded_state_of(report: &P2pReport) -> crate::findings::RecordedState {
 
 /// The state the supervisor records for an input that killed its worker: decoded only, never
 /// run (the input may hang or abort whoever runs it), so `root` is empty.
-pub fn recorded_state(target: P2pTarget, data: &[u8]) -> crate::findings::RecordedState {
+pub fn recorded_state(target: P2pTarget, data: &[u8]) -> crate::record::RecordedState {
     fn shape<C: Component>(data: &[u8]) -> (u8, usize) {
         let s = schedule::decode::<C>(data);
         (s.nodes, s.steps.len())
@@ -521,7 +511,7 @@ pub fn recorded_state(target: P2pTarget, data: &[u8]) -> crate::findings::Record
         P2pTarget::SessionCache => shape::<session_cache::SessionCache>(data),
         P2pTarget::StreamSetup => shape::<stream_setup::StreamSetup>(data),
     };
-    crate::findings::RecordedState { id: usize::from(nodes), root: String::new(), source: format!("p2p schedule: {nodes} nodes, {steps} steps") }
+    crate::record::RecordedState { id: usize::from(nodes), root: String::new(), source: format!("p2p schedule: {nodes} nodes, {steps} steps") }
 }
 
 /// Compares [`corpus_files`] with the files under `corpora` (the repository's `corpora/`): one
@@ -548,28 +538,6 @@ pub fn check_corpus(corpora: &std::path::Path) -> Vec<String> {
         }
     }
     problems
-}
-
-/// Writes [`corpus_files`] under `corpora`, removing other files of the `p2p_*` seed and
-/// regression directories; returns the paths written.
-///
-/// # Errors
-/// I/O failures, with the path.
-pub fn write_corpus(corpora: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
-    for t in P2pTarget::ALL {
-        for dir in [corpora.join(t.name()), corpora.join("regressions").join(t.name())] {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
-                std::fs::remove_file(entry.path()).map_err(|e| format!("{}: {e}", entry.path().display()))?;
-            }
-        }
-    }
-    let mut written = Vec::new();
-    for (rel, bytes) in corpus_files() {
-        let path = corpora.join(&rel);
-        crate::findings::write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        written.push(path);
-    }
-    Ok(written)
 }
 
 /// Every file the p2p corpora hold, generated from the code: `(path relative to corpora/, bytes)`

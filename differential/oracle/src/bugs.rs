@@ -264,7 +264,8 @@ pub fn expected_features(krate: &str) -> BTreeMap<String, Vec<String>> {
     for b in BUGS {
         let implied = b.implies.iter().map(|f| (*f).to_owned());
         let forward: Vec<String> = match krate {
-            "diverge" => std::iter::once(format!("{}/{}", b.krate, b.feature)).chain(implied).collect(),
+            "diverge-oracle" => std::iter::once(format!("{}/{}", b.krate, b.feature)).chain(implied).collect(),
+            "diverge" => std::iter::once(format!("diverge-oracle/{}", b.feature)).chain(implied).collect(),
             "diverge-targets" => vec![format!("diverge/{}", b.feature)],
             k if k == b.krate => implied.collect(),
             _ => continue,
@@ -296,7 +297,7 @@ pub fn check_features(krate: &str, declared: &BTreeMap<String, Vec<String>>, oth
     }
     for feature in declared.keys() {
         if !expected.contains_key(feature) && !other.contains(&feature.as_str()) {
-            problems.push(format!("{krate}: feature {feature:?} is not a bug of the registry (differential/src/bugs.rs)"));
+            problems.push(format!("{krate}: feature {feature:?} is not a bug of the registry (differential/oracle/src/bugs.rs)"));
         }
     }
     problems
@@ -403,7 +404,8 @@ pub fn parse_features(manifest: &str) -> Result<BTreeMap<String, Vec<String>>, S
 /// registered).
 pub fn check_repository(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
-    let manifests: [(&str, &str, &[&str]); 5] = [
+    let manifests: [(&str, &str, &[&str]); 6] = [
+        ("diverge-oracle", "differential/oracle/Cargo.toml", OTHER_DIVERGE_FEATURES),
         ("diverge", "differential/Cargo.toml", OTHER_DIVERGE_FEATURES),
         (FAST, "impls/fast/Cargo.toml", &[]),
         (DRAND, "impls/dkg-drand/Cargo.toml", &["default"]),

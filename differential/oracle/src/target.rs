@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn chain_round_trip_and_length_bounds() {
         // A real block: the shipped `block` seed of the sanity/blocks `attestation` case.
-        let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpora/block/attestation.bin")).unwrap();
+        let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/block/attestation.bin")).unwrap();
         let Operation::Block { block, .. } = decode::<MinimalSpec>(Target::Block, &seed).unwrap().operation else { panic!("not a block") };
         let op = Operation::<MinimalSpec>::Chain { blocks: vec![block.clone(); 3], validate_result: true };
         let (target, bytes) = encode(5, &op);

@@ -144,12 +144,12 @@ impl Verdict {
 }
 
 fn run_step(imp: &dyn DkgImpl, node: &NodeState, step: &ResolvedStep, mode: BlsMode) -> Verdict {
-    crate::supervisor::enter(imp.name());
+    crate::hooks::enter(imp.name());
     let r = crate::panics::catch(|| match step {
         ResolvedStep::Packet(p, now) => imp.packet(node, p, *now, mode),
         ResolvedStep::Command(c, now) => imp.command(node, c, *now, mode),
     });
-    crate::supervisor::leave();
+    crate::hooks::leave();
     match r {
         Ok(Ok(n)) => Verdict::Ok(Box::new(n)),
         Ok(Err(e)) => Verdict::Err(e),

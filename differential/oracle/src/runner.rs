@@ -182,7 +182,7 @@ pub fn take_paranoid_mismatches() -> Vec<ParanoidMismatch> {
 
 /// Paranoid mode's detail in the record: each implementation's `Internal` verdict that came from a
 /// shared-export mismatch gets [`ParanoidMismatch::message`] as its message.
-pub fn attach_paranoid_messages(recorded: &mut [crate::findings::RecordedVerdict], mismatches: &[ParanoidMismatch]) {
+pub fn attach_paranoid_messages(recorded: &mut [crate::record::RecordedVerdict], mismatches: &[ParanoidMismatch]) {
     for m in mismatches {
         let internal = Some(Reject::Internal.name());
         if let Some(r) = recorded.iter_mut().find(|r| r.implementation == m.implementation && r.reason.as_deref() == internal) {
@@ -335,14 +335,14 @@ impl<E: EthSpec> Runner<E> {
             .iter()
             .map(|imp| {
                 let start = Instant::now();
-                crate::supervisor::enter(imp.name());
+                crate::hooks::enter(imp.name());
                 let result = crate::panics::catch(|| match &decoded.operation {
                     Operation::Chain { blocks, validate_result } => {
                         imp.execute_chain(id, blocks, *validate_result, self.config.bls).map_err(|c| (c.reason, Some(c.index)))
                     }
                     op => imp.execute(id, op, self.config.bls).map_err(|r| (r, None)),
                 });
-                crate::supervisor::leave();
+                crate::hooks::leave();
                 let (verdict, rejected_block) = match result {
                     _ if start.elapsed() > self.config.timeout => (Verdict::Timeout, None),
                     Ok(Ok(post)) => (Verdict::Valid(Box::new(post)), None),
@@ -551,7 +551,7 @@ mod paranoid_tests {
     #[test]
     fn paranoid_execute_reports_a_stale_shared_field_as_internal_and_names_it() {
         let case = diverge_test_vectors::require().join("minimal/phase0/sanity/blocks/pyspec_tests/attestation/pre.ssz_snappy");
-        let pre = crate::vectors::files::read_ssz::<BeaconState<E>>(&case).unwrap();
+        let pre = crate::files::read_ssz::<BeaconState<E>>(&case).unwrap();
         // Two epochs of slots: the second epoch transition applies penalties, so balances change.
         let op = Operation::Slots(2 * <E as EthSpec>::SLOTS_PER_EPOCH);
         let truth = prepared(FastImpl, &pre, false).execute(0, &op, BlsMode::AssumeValid).unwrap();
@@ -578,7 +578,7 @@ mod paranoid_tests {
             ImplVerdict::<E> { name: "fast", version: "0", verdict: Verdict::Valid(Box::new(truth.clone())), rejected_block: None },
             ImplVerdict::<E> { name: "stale", version: "0", verdict: Verdict::Invalid(Reject::Internal), rejected_block: None },
         ];
-        let mut recorded: Vec<_> = live.iter().map(|v| crate::findings::RecordedVerdict::record(v, false)).collect();
+        let mut recorded: Vec<_> = live.iter().map(|v| crate::record::RecordedVerdict::record(v, false)).collect();
         attach_paranoid_messages(&mut recorded, &found);
         assert_eq!(recorded.first().unwrap().message, None);
         assert_eq!(recorded.get(1).unwrap().message.as_deref(), Some(m.message().as_str()));
