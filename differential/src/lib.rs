@@ -10,6 +10,7 @@ pub mod vectors;
 pub mod findings;
 pub mod pool;
 pub mod session;
+pub mod voter;
 pub mod corpus;
 pub mod replay;
 pub mod fuzz;

@@ -5,6 +5,7 @@ use crate::findings::{Context, FindingStore, RecordedState, RecordedVerdict};
 use crate::pool::StatePool;
 use crate::runner::{Divergence, Execution, Runner, RunnerConfig};
 use crate::target::Target;
+use diverge_oracle::voter::ExternalVoter;
 use diverge_types::*;
 use std::path::{Path, PathBuf};
 
@@ -149,13 +150,23 @@ impl Session {
     /// # Errors
     /// A missing or malformed pool manifest.
     pub fn new(preset: Preset, pool_dir: &Path, config: RunnerConfig) -> Result<Session, crate::pool::PoolError> {
-        fn typed<E: EthSpec>(pool_dir: &Path, config: RunnerConfig) -> Result<Box<dyn AnyRunner>, crate::pool::PoolError> {
+        Self::with_voters(preset, pool_dir, config, Vec::new())
+    }
+
+    /// [`Session::new`] with external voters ([`diverge_oracle::voter`], e.g.
+    /// [`crate::voter::ProcessVoter`]) asked after the in-process implementations on the phase0
+    /// targets that select a pool state.
+    ///
+    /// # Errors
+    /// A missing or malformed pool manifest.
+    pub fn with_voters(preset: Preset, pool_dir: &Path, config: RunnerConfig, external: Vec<Box<dyn ExternalVoter>>) -> Result<Session, crate::pool::PoolError> {
+        fn typed<E: EthSpec>(pool_dir: &Path, config: RunnerConfig, external: Vec<Box<dyn ExternalVoter>>) -> Result<Box<dyn AnyRunner>, crate::pool::PoolError> {
             let pool = StatePool::<E>::load(pool_dir)?;
-            Ok(Box::new(Typed { runner: Runner::new(pool, config), pool_dir: pool_dir.to_path_buf() }))
+            Ok(Box::new(Typed { runner: Runner::new(pool, config).with_external(external), pool_dir: pool_dir.to_path_buf() }))
         }
         let inner = match preset {
-            Preset::Minimal => typed::<MinimalSpec>(pool_dir, config)?,
-            Preset::Mainnet => typed::<MainnetSpec>(pool_dir, config)?,
+            Preset::Minimal => typed::<MinimalSpec>(pool_dir, config, external)?,
+            Preset::Mainnet => typed::<MainnetSpec>(pool_dir, config, external)?,
         };
         Ok(Session { inner, preset, config })
     }

@@ -8,6 +8,7 @@
 //!   exceptions, the first differing field.
 //! - [`bugs`]: the registry of re-injected bugs (data); [`pool`]: loading the pre-state pool;
 //!   [`record`]: verdicts as recorded.
+//! - [`voter`]: voters that are not linked in (another process), answering by root or abstaining.
 //! - [`hooks`]: what an engine learns while an input runs, installed by the engine.
 //!
 //! Nothing here writes files, starts processes or parses command lines: the store, the engines and
@@ -30,3 +31,4 @@ pub mod registry;
 pub mod runner;
 pub mod ssz_types;
 pub mod target;
+pub mod voter;

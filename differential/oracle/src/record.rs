@@ -61,6 +61,18 @@ impl RecordedVerdict {
                 r.message = Some(m.clone());
             }
             Verdict::Timeout => r.kind = "timeout".into(),
+            Verdict::ValidRoot(root) => {
+                r.kind = "valid".into();
+                r.post_root = Some(format!("{root:#x}"));
+            }
+            Verdict::InvalidUntyped(m) => {
+                r.kind = "invalid".into();
+                r.message = Some(m.clone());
+            }
+            Verdict::Abstain(why) => {
+                r.kind = "abstain".into();
+                r.message = Some(why.clone());
+            }
         }
         r
     }
@@ -74,6 +86,7 @@ impl RecordedVerdict {
                 None => format!("invalid: {}", self.reason.as_deref().unwrap_or("?")),
             },
             "crash" => format!("CRASH: {}", self.message.as_deref().unwrap_or("?")),
+            "abstain" => format!("abstained: {}", self.message.as_deref().unwrap_or("?")),
             other => other.to_string(),
         }
     }

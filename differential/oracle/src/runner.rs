@@ -11,7 +11,9 @@ use crate::policy::{self, Class, Judgement};
 use crate::pool::StatePool;
 use crate::registry::{visit_implementations, Visitor};
 use crate::target::{self, DecodeError, Strictness, Target};
+use crate::voter::{ExternalVoter, Vote};
 use diverge_types::bls;
+use diverge_types::ssz::Decode;
 use diverge_types::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,12 +23,20 @@ use std::time::{Duration, Instant};
 pub enum Verdict<E: EthSpec> {
     /// Accepted, with the post-state.
     Valid(Box<BeaconState<E>>),
+    /// Accepted, with the post-state known by its `hash_tree_root` only (an external voter,
+    /// [`crate::voter::Vote::Valid`]).
+    ValidRoot(Root),
     /// Rejected, with the reason.
     Invalid(Reject),
+    /// Rejected with a message and no reason of the taxonomy (an external voter whose errors do
+    /// not map exactly): agrees with any rejection but `Internal`, whatever the strictness.
+    InvalidUntyped(String),
     /// Panicked, with the message.
     Crash(String),
     /// Took longer than the per-case budget.
     Timeout,
+    /// Did not vote, with the reason ([`crate::voter::Vote::Abstain`]): left out of the comparison.
+    Abstain(String),
 }
 
 impl<E: EthSpec> Verdict<E> {
@@ -34,7 +44,9 @@ impl<E: EthSpec> Verdict<E> {
     /// `Internal` in both, since it never agrees), `crash`, `timeout`. Never contains numbers.
     pub fn kind(&self, strictness: Strictness) -> String {
         match self {
-            Verdict::Valid(_) => "valid".to_string(),
+            Verdict::Valid(_) | Verdict::ValidRoot(_) => "valid".to_string(),
+            Verdict::InvalidUntyped(_) => "invalid".to_string(),
+            Verdict::Abstain(_) => "abstain".to_string(),
             Verdict::Invalid(Reject::Internal) => Reject::Internal.name().to_string(),
             Verdict::Invalid(r) => match strictness {
                 Strictness::Reason => r.name().to_string(),
@@ -48,7 +60,10 @@ impl<E: EthSpec> Verdict<E> {
     /// The verdict as the equivalence policy sees it ([`policy::Class`]).
     pub fn class(&self) -> Class<'static> {
         match self {
-            Verdict::Valid(_) => Class::Accepted,
+            Verdict::Valid(_) | Verdict::ValidRoot(_) => Class::Accepted,
+            Verdict::InvalidUntyped(_) => Class::Rejected("invalid"),
+            // Never compared (the runner leaves abstentions out); as a class, it agrees with nothing.
+            Verdict::Abstain(_) => Class::Internal,
             Verdict::Invalid(Reject::Internal) => Class::Internal,
             Verdict::Invalid(r) => Class::Rejected(r.name()),
             Verdict::Crash(_) => Class::Crash,
@@ -228,6 +243,8 @@ pub struct Runner<E: EthSpec> {
     pub pool: Arc<StatePool<E>>,
     /// Prepared implementations, in registry order.
     pub implementations: Vec<Box<dyn PreparedImpl<E>>>,
+    /// External voters ([`crate::voter`]), asked after the in-process ones, in this order.
+    pub external: Vec<Box<dyn ExternalVoter>>,
     /// Settings.
     pub config: RunnerConfig,
 }
@@ -317,7 +334,14 @@ impl<E: EthSpec> Runner<E> {
         visit_implementations(&mut prep);
         let implementations = prep.out;
         pool.release();
-        Runner { pool: Arc::new(pool), implementations, config }
+        Runner { pool: Arc::new(pool), implementations, external: Vec::new(), config }
+    }
+
+    /// Adds external voters ([`crate::voter`]), asked after the in-process implementations.
+    #[must_use]
+    pub fn with_external(mut self, voters: Vec<Box<dyn ExternalVoter>>) -> Self {
+        self.external = voters;
+        self
     }
 
     /// Runs `data` as an input of `target` through every implementation and compares.
@@ -330,7 +354,7 @@ impl<E: EthSpec> Runner<E> {
         if let Err(reason) = self.pool.available(id) {
             return Execution::StateUnavailable { id, reason };
         }
-        let verdicts: Vec<ImplVerdict<E>> = self
+        let mut verdicts: Vec<ImplVerdict<E>> = self
             .implementations
             .iter()
             .map(|imp| {
@@ -352,6 +376,35 @@ impl<E: EthSpec> Runner<E> {
                 ImplVerdict { name: imp.name(), version: imp.version(), verdict, rejected_block }
             })
             .collect();
+        for voter in &self.external {
+            crate::hooks::enter(voter.name());
+            let vote = crate::panics::catch(|| voter.vote(target, id, data, self.config.bls));
+            crate::hooks::leave();
+            let verdict = match vote {
+                Ok(Vote::Valid { root }) => {
+                    // A root that differs from a typed post-state's: ask for the bytes, so the
+                    // comparison names the field (a root that agrees never costs the transfer).
+                    let typed = verdicts.iter().find_map(|v| match &v.verdict {
+                        Verdict::Valid(post) => Some(post.tree_hash_root()),
+                        _ => None,
+                    });
+                    match typed {
+                        Some(r) if r != root => match voter.post_state().and_then(|b| BeaconState::<E>::from_ssz_bytes(&b).ok()) {
+                            Some(post) if post.tree_hash_root() == root => Verdict::Valid(Box::new(post)),
+                            _ => Verdict::ValidRoot(root),
+                        },
+                        _ => Verdict::ValidRoot(root),
+                    }
+                }
+                Ok(Vote::Invalid { reason: Some(r), .. }) => Verdict::Invalid(r),
+                Ok(Vote::Invalid { reason: None, message }) => Verdict::InvalidUntyped(message),
+                Ok(Vote::Crash(m)) => Verdict::Crash(m),
+                Ok(Vote::Timeout) => Verdict::Timeout,
+                Ok(Vote::Abstain(why)) => Verdict::Abstain(why),
+                Err(payload) => Verdict::Crash(crate::panics::message(payload.as_ref())),
+            };
+            verdicts.push(ImplVerdict { name: voter.name(), version: voter.version(), verdict, rejected_block: None });
+        }
         let strictness = self.config.strictness.unwrap_or(target.strictness());
         let divergence = compare(target, strictness, &verdicts);
         Execution::Ran { state_id: id, verdicts, divergence }
@@ -367,8 +420,13 @@ fn equivalent<E: EthSpec>(target: Target, strictness: Strictness, a: &ImplVerdic
     }
     let same_result = || match (&a.verdict, &b.verdict) {
         (Verdict::Valid(x), Verdict::Valid(y)) => x == y,
+        (Verdict::Valid(x), Verdict::ValidRoot(r)) | (Verdict::ValidRoot(r), Verdict::Valid(x)) => x.tree_hash_root() == *r,
+        (Verdict::ValidRoot(x), Verdict::ValidRoot(y)) => x == y,
         _ => false,
     };
+    // A rejection without a reason of the taxonomy compares at outcome level.
+    let untyped = matches!(a.verdict, Verdict::InvalidUntyped(_)) || matches!(b.verdict, Verdict::InvalidUntyped(_));
+    let strictness = if untyped { Strictness::Outcome } else { strictness };
     let allowed = || match (&a.verdict, &b.verdict) {
         (Verdict::Invalid(x), Verdict::Invalid(y)) => allowlist::allowed(target, (a.name, *x), (b.name, *y)),
         _ => None,
@@ -381,7 +439,8 @@ fn equivalent<E: EthSpec>(target: Target, strictness: Strictness, a: &ImplVerdic
 /// anywhere is a divergence even when every implementation has it.
 pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[ImplVerdict<E>]) -> Option<Divergence> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, v) in verdicts.iter().enumerate() {
+    // Abstentions are recorded, never compared.
+    for (i, v) in verdicts.iter().enumerate().filter(|(_, v)| !matches!(v.verdict, Verdict::Abstain(_))) {
         match groups.iter_mut().find(|g| g.first().and_then(|&r| verdicts.get(r)).is_some_and(|rep| equivalent(target, strictness, rep, v))) {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
@@ -403,6 +462,14 @@ pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[I
     let (a, b) = (verdicts.get(ia)?, verdicts.get(ib)?);
     let diffs = match (&a.verdict, &b.verdict) {
         (Verdict::Valid(x), Verdict::Valid(y)) => state_differences(x, y),
+        (Verdict::Valid(_) | Verdict::ValidRoot(_), Verdict::Valid(_) | Verdict::ValidRoot(_)) => {
+            let root = |v: &Verdict<E>| match v {
+                Verdict::Valid(post) => format!("{:#x}", post.tree_hash_root()),
+                Verdict::ValidRoot(r) => format!("{r:#x}"),
+                _ => String::new(),
+            };
+            vec![FieldDiff { path: POST_STATE_ROOT.to_string(), left: root(&a.verdict), right: root(&b.verdict) }]
+        }
         (Verdict::Invalid(_), Verdict::Invalid(_)) if a.rejected_block != b.rejected_block => vec![FieldDiff {
             path: REJECTED_BLOCK.to_string(),
             left: format!("{:?}", a.rejected_block),
@@ -422,6 +489,10 @@ pub fn compare<E: EthSpec>(target: Target, strictness: Strictness, verdicts: &[I
 }
 
 pub use crate::policy::strip_numbers;
+
+/// The "field" a divergence names when a voter gave only its post-state root and the roots differ
+/// (the voter could not give the post-state bytes that would name the field).
+pub const POST_STATE_ROOT: &str = "post_state_root";
 
 /// The "field" a `chain` divergence names when both implementations reject the chain at different
 /// blocks: `chain: spec-vs-fast: invalid/invalid@rejected_block`.
