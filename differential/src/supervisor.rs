@@ -95,6 +95,9 @@ pub struct Counters {
     /// Reject reasons reached, a mask per implementation (`fuzz::reason_bit`).
     #[serde(default)]
     pub reasons: [u64; crate::fuzz::MAX_REASON_IMPLS],
+    /// Corpus writes that failed (`fuzz::TargetState::write_errors`).
+    #[serde(default)]
+    pub write_errors: u64,
 }
 
 /// One worker's shared record: a memory-mapped file of [`SLOT_LEN`] bytes.
@@ -256,7 +259,7 @@ impl Slot {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
         let [r0, r1, r2, r3] = c.reasons;
-        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.synced_out, c.synced_in, c.synced_kept, c.valid, r0, r1, r2, r3].into_iter().enumerate() {
+        for (k, v) in [c.execs, c.undecodable, c.corpus, c.seeds, c.busy_ns, c.synced_out, c.synced_in, c.synced_kept, c.valid, r0, r1, r2, r3, c.write_errors].into_iter().enumerate() {
             self.word(at + k * 8).store(v, Ordering::Relaxed);
         }
     }
@@ -266,7 +269,7 @@ impl Slot {
         let Some(i) = Target::ALL.iter().position(|t| *t == target) else { return Counters::default() };
         let at = COUNTERS + i * COUNTERS_PER_TARGET * 8;
         let w = |k: usize| self.word(at + k * 8).load(Ordering::Relaxed);
-        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), synced_out: w(5), synced_in: w(6), synced_kept: w(7), valid: w(8), reasons: [w(9), w(10), w(11), w(12)] }
+        Counters { execs: w(0), undecodable: w(1), corpus: w(2), seeds: w(3), busy_ns: w(4), synced_out: w(5), synced_in: w(6), synced_kept: w(7), valid: w(8), reasons: [w(9), w(10), w(11), w(12)], write_errors: w(13) }
     }
 }
 
@@ -554,6 +557,9 @@ pub struct WorkerOptions {
     pub batch_seed: Option<diverge_types::bls::BatchSeed>,
     /// Paranoid mode ([`crate::runner::RunnerConfig::paranoid`]).
     pub paranoid: bool,
+    /// The sampled paranoid check ([`crate::runner::RunnerConfig::paranoid_one_in`]).
+    #[serde(default)]
+    pub paranoid_one_in: u32,
     /// The built-in loop's mutator (`diverge fuzz --mutator`).
     #[serde(default)]
     pub mutator: crate::fuzz::structured::MutatorKind,
@@ -898,7 +904,7 @@ mod tests {
         let before = b.phase().0;
         a.end_input();
         assert_eq!(b.phase(), (before + 1, false));
-        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, synced_out: 3, synced_in: 1, synced_kept: 1, valid: 6, reasons: [5, 0, 1 << 40, 0] });
+        a.set_counters(Target::Block, &Counters { execs: 7, undecodable: 2, corpus: 5, seeds: 4, busy_ns: 9, synced_out: 3, synced_in: 1, synced_kept: 1, valid: 6, reasons: [5, 0, 1 << 40, 0], write_errors: 2 });
         assert_eq!(b.counters(Target::Block).execs, 7);
         assert_eq!((b.counters(Target::Block).synced_out, b.counters(Target::Block).synced_in), (3, 1));
         assert_eq!(b.counters(Target::Attestation), Counters::default());

@@ -115,3 +115,26 @@ fn an_unwritable_findings_directory_is_refused_up_front() {
     assert!(err.contains("not-a-dir") && err.contains("cannot be written"), "{err}");
     assert!(FindingStore { root: tmp.path().join("ok") }.check_writable().is_ok());
 }
+
+/// Issue 21 item 5: a corpus directory that cannot be written no longer fails silently: the first
+/// failure is printed with its path and reason, every one is counted in the report, and the
+/// campaign goes on.
+#[test]
+fn corpus_write_failures_are_counted_and_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blocker = tmp.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_diverge"))
+        .args(["fuzz", "--target", "attestation", "--jobs", "1", "--seed", "1", "--duration", "3s", "--json", "--findings"])
+        .arg(tmp.path().join("findings"))
+        .arg("--save-corpus")
+        .arg(blocker.join("corpus"))
+        .output()
+        .expect("diverge fuzz runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let target = &report["targets"][0];
+    assert!(target["execs"].as_u64().unwrap_or(0) > 0, "the campaign went on: {report}");
+    assert!(target["write_errors"].as_u64().unwrap_or(0) > 0, "{report}");
+    assert!(stderr.contains("--save-corpus") && stderr.contains("a-file") && stderr.contains("write failed"), "{stderr}");
+}

@@ -99,6 +99,10 @@ struct Prepared<E: EthSpec, I: Phase0Impl<E>> {
     batch_seed: bls::BatchSeed,
     /// [`RunnerConfig::paranoid`].
     paranoid: bool,
+    /// [`RunnerConfig::paranoid_one_in`].
+    paranoid_one_in: u32,
+    /// Executions so far, for the sampled paranoid check.
+    executions: std::sync::atomic::AtomicU32,
 }
 
 impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
@@ -128,7 +132,8 @@ impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
 impl<E: EthSpec, I: Phase0Impl<E>> Prepared<E, I> {
     /// The post-state the runner compares ([`PreparedImpl::execute`]), cross-checked in paranoid mode.
     fn export(&self, state: I::State) -> Result<BeaconState<E>, Reject> {
-        if !self.paranoid {
+        let sampled = self.paranoid_one_in > 0 && self.executions.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.paranoid_one_in == 0;
+        if !self.paranoid && !sampled {
             return Ok(self.implementation.export_owned(state));
         }
         paranoid_export(&self.implementation, state).map_err(|diff| {
@@ -223,7 +228,16 @@ pub struct RunnerConfig {
     /// with the shared export; a difference is the verdict `Invalid(Reject::Internal)`, with the
     /// field in the recorded verdict's message ([`ParanoidMismatch`]). Costs a full state copy.
     pub paranoid: bool,
+    /// The paranoid check on a sample: every `paranoid_one_in`-th export of each implementation
+    /// (0: none; 1: every one, as `paranoid`). Campaigns sample by default
+    /// ([`PARANOID_ONE_IN_DEFAULT`]) so a stale cached root in a shared export cannot hide a
+    /// difference for a whole run.
+    pub paranoid_one_in: u32,
 }
+
+/// The campaigns' default share of paranoid exports: one in 64, about 1 % of throughput on block
+/// and attestation (README, `diverge fuzz --paranoid-one-in`).
+pub const PARANOID_ONE_IN_DEFAULT: u32 = 64;
 
 impl Default for RunnerConfig {
     fn default() -> Self {
@@ -233,6 +247,7 @@ impl Default for RunnerConfig {
             strictness: None,
             batch_seed: bls::process_batch_seed(),
             paranoid: false,
+            paranoid_one_in: 0,
         }
     }
 }
@@ -326,8 +341,8 @@ impl<E: EthSpec> Runner<E> {
                         Ok(None) | Err(_) => Err(Reject::Internal),
                     })
                     .collect();
-                let (batch_seed, paranoid) = (self.config.batch_seed, self.config.paranoid);
-                self.out.push(Box::new(Prepared { implementation, states, batch_seed, paranoid }));
+                let (batch_seed, paranoid, paranoid_one_in) = (self.config.batch_seed, self.config.paranoid, self.config.paranoid_one_in);
+                self.out.push(Box::new(Prepared { implementation, states, batch_seed, paranoid, paranoid_one_in, executions: std::sync::atomic::AtomicU32::new(0) }));
             }
         }
         let mut prep = Prep { pool: &pool, config, out: Vec::new() };
@@ -615,8 +630,70 @@ mod paranoid_tests {
     }
 
     fn prepared<I: Phase0Impl<E>>(implementation: I, pre: &BeaconState<E>, paranoid: bool) -> Prepared<E, I> {
+        sampled(implementation, pre, paranoid, 0)
+    }
+
+    /// diverge-fast whose shared export is off by one slot on every execution.
+    struct WrongSlot;
+
+    impl Phase0Impl<E> for WrongSlot {
+        type State = FastState<E>;
+        fn name(&self) -> &'static str {
+            "wrong-slot"
+        }
+        fn version(&self) -> &'static str {
+            "test"
+        }
+        fn prepare(&self, state: &BeaconState<E>) -> Result<FastState<E>, Reject> {
+            FastImpl.prepare(state)
+        }
+        fn export(&self, state: &FastState<E>) -> BeaconState<E> {
+            Phase0Impl::<E>::export(&FastImpl, state)
+        }
+        fn export_owned(&self, state: FastState<E>) -> BeaconState<E> {
+            let mut out = FastImpl.export_owned(state);
+            out.slot = out.slot.wrapping_add(1);
+            out
+        }
+        fn apply(&self, state: &mut FastState<E>, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject> {
+            FastImpl.apply(state, op, bls)
+        }
+        fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64, Reject> {
+            Phase0Impl::<E>::compute_shuffled_index(&FastImpl, index, index_count, seed)
+        }
+        fn get_rewards_deltas(&self, state: &FastState<E>) -> Result<RewardsDeltas, Reject> {
+            FastImpl.get_rewards_deltas(state)
+        }
+        fn initialize_beacon_state_from_eth1(&self, h: Root, t: u64, d: &[Deposit]) -> Result<BeaconState<E>, Reject> {
+            FastImpl.initialize_beacon_state_from_eth1(h, t, d)
+        }
+        fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {
+            Phase0Impl::<E>::is_valid_genesis_state(&FastImpl, state)
+        }
+    }
+
+    fn sampled<I: Phase0Impl<E>>(implementation: I, pre: &BeaconState<E>, paranoid: bool, paranoid_one_in: u32) -> Prepared<E, I> {
         let states = vec![implementation.prepare(pre)];
-        Prepared { implementation, states, batch_seed: [7; 32], paranoid }
+        Prepared { implementation, states, batch_seed: [7; 32], paranoid, paranoid_one_in, executions: std::sync::atomic::AtomicU32::new(0) }
+    }
+
+    /// Issue 21 item 6: with the sampled check, one execution in `paranoid_one_in` is cross-checked,
+    /// so a stale shared field is caught in a campaign that never asked for `--paranoid`.
+    #[test]
+    fn the_sampled_paranoid_check_catches_a_stale_field_one_execution_in_n() {
+        let case = diverge_test_vectors::require().join("minimal/phase0/sanity/blocks/pyspec_tests/attestation/pre.ssz_snappy");
+        let pre = crate::files::read_ssz::<BeaconState<E>>(&case).unwrap();
+        let op = Operation::Slots(2 * <E as EthSpec>::SLOTS_PER_EPOCH);
+        let _ = take_paranoid_mismatches();
+        let stale = sampled(WrongSlot, &pre, false, 3);
+        let results: Vec<_> = (0..7).map(|_| stale.execute(0, &op, BlsMode::AssumeValid).map(|s| s.slot)).collect();
+        let internal: Vec<_> = results.iter().filter(|r| **r == Err(Reject::Internal)).collect();
+        assert_eq!(internal.len(), 3, "executions 0, 3 and 6 of 7 are checked");
+        assert_eq!(take_paranoid_mismatches().len(), 1, "one mismatch kept per implementation, the latest");
+        // A correct implementation passes every sampled check.
+        let fast = sampled(FastImpl, &pre, false, 1);
+        assert!((0..3).all(|_| fast.execute(0, &op, BlsMode::AssumeValid).is_ok()));
+        assert!(take_paranoid_mismatches().is_empty());
     }
 
     #[test]

@@ -87,6 +87,11 @@ pub struct FuzzArgs {
     /// always get havoc.
     #[arg(long, default_value = "mixed")]
     mutator: diverge::fuzz::structured::MutatorKind,
+    /// Cross-check one export in N of each implementation against a full copy of its post-state
+    /// (paranoid mode on a sample: a stale cached field root becomes an `Internal` finding naming
+    /// the field). 0 turns it off, 1 checks every execution.
+    #[arg(long, default_value_t = diverge::runner::PARANOID_ONE_IN_DEFAULT, value_name = "N")]
+    paranoid_one_in: u32,
     #[command(flatten)]
     sync: SyncArgs,
 }
@@ -269,7 +274,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         findings: args.findings.clone(),
         engine: "diverge-fuzz".to_string(),
         // One secret batch seed for the whole campaign, every worker and restart alike.
-        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false, mutator: args.mutator },
+        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false, paranoid_one_in: args.paranoid_one_in, mutator: args.mutator },
         mode: WorkerMode::Fuzz(FuzzWork {
             targets: targets.iter().map(|&t| FuzzTarget { target: t.name().to_string(), corpus: corpus_for(t), start: slot.counters(t) }).collect(),
             // This worker's share of --max-execs per target.
@@ -438,6 +443,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
                 corpus: (seed_counts.get(i).copied().unwrap_or(0) + per.iter().map(|c| c.corpus.saturating_sub(c.seeds)).sum::<u64>()) as usize,
                 findings: findings.get(i).cloned().unwrap_or_default(),
                 restarts: restarts.get(i).copied().unwrap_or(0),
+                write_errors: per.iter().map(|c| c.write_errors).sum(),
             }
         })
         .collect();
@@ -476,6 +482,9 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
             for t in summary["targets"].as_array().into_iter().flatten() {
                 println!("sync {} as {}: {}: exported {}, imported {} ({} joined the corpus)", spec.dir.display(), spec.name, t["target"].as_str().unwrap_or(""), t["exported"], t["imported"], t["kept"]);
             }
+        }
+        for r in reports.iter().filter(|r| r.write_errors > 0) {
+            println!("warning: {}: {} corpus write(s) failed (--save-corpus / --sync-dir; the first is on stderr)", r.target, r.write_errors);
         }
         println!(
             "{} new finding(s), {} known upstream hazard(s) in {}; {} restart(s); {:.0} s",

@@ -43,6 +43,7 @@ pub fn run(spec_json: &str) -> i32 {
         timeout: Duration::from_millis(spec.timeout_ms.saturating_mul(2)),
         strictness: spec.strictness,
         paranoid: spec.options.paranoid,
+        paranoid_one_in: spec.options.paranoid_one_in,
         ..RunnerConfig::default()
     };
     if let Some(seed) = spec.options.batch_seed {
@@ -133,6 +134,7 @@ fn fuzz_worker(spec: &WorkerSpec, work: &FuzzWork, session: &Session, slot: &'st
                 busy_ns: ts.busy_ns.load(Ordering::Relaxed),
                 valid: ts.valid.load(Ordering::Relaxed),
                 reasons: ts.reason_masks(),
+                write_errors: ts.write_errors.load(Ordering::Relaxed),
                 ..sync_counts(ts)
             };
             slot.set_counters(ts.target, &c);

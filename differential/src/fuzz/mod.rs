@@ -167,6 +167,10 @@ pub struct TargetState {
     unmutated_left: AtomicUsize,
     /// Corpus sync (`diverge fuzz --sync-dir`): behaviour-new inputs are exported here.
     pub sync: Mutex<Option<sync::TargetSync>>,
+    /// Corpus writes (`--save-corpus`, `--sync-dir` exports) that failed: counted and reported,
+    /// the first one printed with its path and reason (a full disk must not stop the campaign, and
+    /// must not go unnoticed either).
+    pub write_errors: AtomicU64,
     /// Whether the target's inputs were queued by [`TargetState::queue_enumeration`]: once its
     /// unmutated queue is empty, the scheduler weighs its time by [`ENUMERATED_WEIGHT`].
     enumerated: AtomicBool,
@@ -199,6 +203,8 @@ pub struct TargetReport {
     pub findings: Vec<NewFinding>,
     /// Worker restarts caused by inputs of this target (crash, timeout, rss-limit).
     pub restarts: u64,
+    /// Corpus writes that failed ([`TargetState::write_errors`]).
+    pub write_errors: u64,
 }
 
 /// Reads every file of a seed directory (skipping `PROVENANCE` and dot-files). Unreadable files
@@ -378,11 +384,16 @@ impl Campaign<'_> {
             if ts.behaviours.lock().unwrap_or_else(|e| e.into_inner()).insert(key) {
                 if let Some(dir) = &self.config.save_corpus {
                     let name = hex::encode(diverge_types::hash(&input).get(..16).unwrap_or_default());
-                    let _ = save_corpus_entry(&dir.join(ts.target.name()).join(name), &input);
+                    let path = dir.join(ts.target.name()).join(name);
+                    if let Err(e) = save_corpus_entry(&path, &input) {
+                        ts.write_failed(&format!("--save-corpus {}", path.display()), &e);
+                    }
                 }
                 if let Some(sync) = ts.sync.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-                    // Best effort, like --save-corpus: a full disk must not stop the campaign.
-                    let _ = sync.export(&input);
+                    // Counted, like --save-corpus: a full disk must not stop the campaign.
+                    if let Err(e) = sync.export(&input) {
+                        ts.write_failed("--sync-dir export", &e);
+                    }
                 }
                 let mut corpus = ts.corpus.lock().unwrap_or_else(|e| e.into_inner());
                 if corpus.len() < MAX_CORPUS {
@@ -508,6 +519,7 @@ impl TargetState {
             unmutated: Mutex::new(Vec::new()),
             unmutated_left: AtomicUsize::new(0),
             sync: Mutex::new(None),
+            write_errors: AtomicU64::new(0),
             enumerated: AtomicBool::new(false),
         }
     }
@@ -572,6 +584,13 @@ impl TargetState {
     }
 
     /// The final report.
+    /// Counts a failed corpus write; the first of this target in this process is printed.
+    pub fn write_failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        if self.write_errors.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!("warning: {}: {what}: write failed: {error} (the campaign goes on; later failures are counted as write_errors in the report)", self.target);
+        }
+    }
+
     pub fn report(&self, preset: &str, elapsed: Duration) -> TargetReport {
         let execs = self.execs.load(Ordering::Relaxed);
         TargetReport {
@@ -587,6 +606,7 @@ impl TargetState {
             corpus: self.corpus.lock().map(|c| c.len()).unwrap_or(0),
             findings: self.findings.lock().map(|f| f.clone()).unwrap_or_default(),
             restarts: 0,
+            write_errors: self.write_errors.load(Ordering::Relaxed),
         }
     }
 }
