@@ -133,7 +133,7 @@ impl<E: EthSpec> MState<E> {
         }
         // `fresh` fails only if milhouse held a wrong length (it cannot): the empty default then
         // shows as a difference, never as the base's values.
-        fn keep<F: TreeHash + Clone + Default>(root: Root, base: &Shared<F>, fresh: impl FnOnce() -> Option<F>) -> Shared<F> {
+        fn keep<F: diverge_types::shared::Merkleize + Default>(root: Root, base: &Shared<F>, fresh: impl FnOnce() -> Option<F>) -> Shared<F> {
             if root == base.tree_hash_root() {
                 return base.clone();
             }
