@@ -3,7 +3,8 @@
 //! paths), together with the caches that summarise it ([`crate::caches`]).
 
 use crate::caches::Caches;
-use diverge_types::ssz_types::typenum::U4;
+use crate::arith::us;
+use diverge_types::ssz_types::typenum::{Unsigned, U4};
 use diverge_types::ssz_types::{BitVector, FixedVector, VariableList};
 use diverge_types::*;
 use milhouse::{List, Vector};
@@ -133,28 +134,55 @@ impl<E: EthSpec> MState<E> {
         }
         // `fresh` fails only if milhouse held a wrong length (it cannot): the empty default then
         // shows as a difference, never as the base's values.
-        fn keep<F: TreeHash + Clone + Default>(root: Root, base: &Shared<F>, fresh: impl FnOnce() -> Option<F>) -> Shared<F> {
+        fn keep<F: diverge_types::shared::Merkleize + Default>(root: Root, base: &Shared<F>, fresh: impl FnOnce() -> Option<F>) -> Shared<F> {
             if root == base.tree_hash_root() {
                 return base.clone();
             }
             fresh().unwrap_or_default().into()
         }
+        // A big vector: unchanged, or `base` with the entries at `candidates` rewritten when that
+        // reproduces the tree's root, or (a write elsewhere) a full copy.
+        fn keep_vector<T: milhouse::Value + Default, N: Unsigned + Clone>(
+            root: Root,
+            base: &Shared<FixedVector<T, N>>,
+            tree: &Vector<T, N>,
+            (count, candidates): (u64, impl Iterator<Item = usize>),
+        ) -> Shared<FixedVector<T, N>> {
+            if root == base.tree_hash_root() {
+                return base.clone();
+            }
+            if us(count) <= N::to_usize() / 8 {
+                if let Some(out) = patched(root, base, tree, candidates) {
+                    return out;
+                }
+            }
+            FixedVector::new(tree.to_vec()).unwrap_or_default().into()
+        }
         let s = &self;
+        // The entries the slot machinery can have written since `base` (`process_slot` writes
+        // `state_roots` and `block_roots` at `slot % SLOTS_PER_HISTORICAL_ROOT` for every slot
+        // crossed; `process_randao` and the epoch's mix reset write `randao_mixes` at the current
+        // and next epochs): a changed vector is `base` with those rewritten ([`patched`]).
+        let epoch_of = |slot: u64| slot.checked_div(E::SLOTS_PER_EPOCH).unwrap_or(0);
+        let slots = base.slot..s.slot;
+        let epochs = epoch_of(base.slot)..epoch_of(s.slot).saturating_add(2);
+        let roots_at = || (slots.end.saturating_sub(slots.start), slots.clone().map(|x| us(x.checked_rem(E::SLOTS_PER_HISTORICAL_ROOT).unwrap_or(0))));
+        let mixes_at = || (epochs.end.saturating_sub(epochs.start), epochs.clone().map(|x| us(x.checked_rem(E::EPOCHS_PER_HISTORICAL_VECTOR).unwrap_or(0))));
         BeaconState {
             genesis_time: s.genesis_time,
             genesis_validators_root: s.genesis_validators_root,
             slot: s.slot,
             fork: s.fork.clone(),
             latest_block_header: s.latest_block_header.clone(),
-            block_roots: keep(s.block_roots.tree_hash_root(), &base.block_roots, || FixedVector::new(s.block_roots.to_vec()).ok()),
-            state_roots: keep(s.state_roots.tree_hash_root(), &base.state_roots, || FixedVector::new(s.state_roots.to_vec()).ok()),
+            block_roots: keep_vector(s.block_roots.tree_hash_root(), &base.block_roots, &s.block_roots, roots_at()),
+            state_roots: keep_vector(s.state_roots.tree_hash_root(), &base.state_roots, &s.state_roots, roots_at()),
             historical_roots: keep(s.historical_roots.tree_hash_root(), &base.historical_roots, || VariableList::new(s.historical_roots.to_vec()).ok()),
             eth1_data: s.eth1_data.clone(),
             eth1_data_votes: keep(s.eth1_data_votes.tree_hash_root(), &base.eth1_data_votes, || VariableList::new(s.eth1_data_votes.to_vec()).ok()),
             eth1_deposit_index: s.eth1_deposit_index,
             validators: keep(s.validators.tree_hash_root(), &base.validators, || VariableList::new(s.validators.to_vec()).ok()),
             balances: keep(s.balances.tree_hash_root(), &base.balances, || VariableList::new(s.balances.to_vec()).ok()),
-            randao_mixes: keep(s.randao_mixes.tree_hash_root(), &base.randao_mixes, || FixedVector::new(s.randao_mixes.to_vec()).ok()),
+            randao_mixes: keep_vector(s.randao_mixes.tree_hash_root(), &base.randao_mixes, &s.randao_mixes, mixes_at()),
             slashings: keep(s.slashings.tree_hash_root(), &base.slashings, || FixedVector::new(s.slashings.to_vec()).ok()),
             previous_epoch_attestations: keep(s.previous_epoch_attestations.tree_hash_root(), &base.previous_epoch_attestations, || {
                 VariableList::new(s.previous_epoch_attestations.to_vec()).ok()
@@ -220,6 +248,26 @@ impl<E: EthSpec> MState<E> {
     }
 }
 
+/// `base` with the entries at `candidates` set to `tree`'s, if its root is then `root` (the
+/// tree's): the copy shares `base`'s Merkle tree and rehashes the rewritten groups only, so a
+/// post-state that wrote one `randao_mixes` entry costs one copy of the vector, not a walk of the
+/// tree, a fresh allocation and a full rehash. `None` when a write happened elsewhere.
+pub fn patched<T: milhouse::Value, N: Unsigned + Clone>(
+    root: Root,
+    base: &Shared<FixedVector<T, N>>,
+    tree: &Vector<T, N>,
+    candidates: impl Iterator<Item = usize>,
+) -> Option<Shared<FixedVector<T, N>>> {
+    let mut out = base.clone();
+    for i in candidates {
+        let new = tree.get(i)?;
+        if base.get(i)? != new {
+            *out.get_mut(i)? = new.clone();
+        }
+    }
+    (out.tree_hash_root() == root).then_some(out)
+}
+
 /// The prepared state of [`crate::FastImpl`]: the persistent state plus its caches. `clone` is
 /// O(1) (`Arc`s and persistent trees).
 #[derive(Clone, Debug)]
@@ -255,7 +303,7 @@ impl<E: EthSpec> FastState<E> {
     }
 
     /// Fills the epoch-keyed caches an execution starts from (committees of the previous,
-    /// current and next epoch, the current total active balance), so clones share them instead
+    /// current and next epoch, the current total active balance, the current slot's proposer), so clones share them instead
     /// of each rebuilding them. A cache that cannot be built is left empty: the execution that
     /// needs it gets the same error when it builds it.
     pub fn warm_caches(&mut self) {
@@ -265,6 +313,9 @@ impl<E: EthSpec> FastState<E> {
             let _ = crate::caches::committee_cache(self, epoch);
         }
         let _ = crate::caches::get_total_active_balance(self);
+        // The proposer of the prepared slot: every operation at that slot (attestations record
+        // it in their pending attestation) reads it.
+        let _ = crate::caches::get_beacon_proposer_index(self);
     }
 
     /// The plain post-state (consumes the state; see [`MState::into_plain_over`]).

@@ -68,3 +68,23 @@ fn export_owned_shares_exactly_the_unchanged_fields() {
     assert!(steps > 50 && m_steps > 20, "too few vector steps ({steps}, {m_steps})");
     assert!(shared > steps && m_shared > m_steps, "sharing never happened");
 }
+
+/// `patched` rebuilds a changed vector from the base only when that reproduces the tree's root:
+/// a write outside the candidate entries is never hidden (it falls back to the full copy).
+#[test]
+fn patched_vector_is_exact_or_refused() {
+    use diverge_types::ssz_types::{typenum::U8192, FixedVector};
+    let values: Vec<Root> = (0..8192u64).map(|i| Root::left_padding_from(&i.to_be_bytes())).collect();
+    let base: Shared<FixedVector<Root, U8192>> = Shared::new(FixedVector::new(values.clone()).unwrap());
+    base.tree_hash_root();
+    let mut tree = milhouse::Vector::<Root, U8192>::new(values).unwrap();
+    *tree.get_mut(100).unwrap() = Root::repeat_byte(1);
+    *tree.get_mut(5000).unwrap() = Root::repeat_byte(2);
+    tree.apply_updates().unwrap();
+    let root = tree.tree_hash_root();
+    let out = diverge_fast::state::patched(root, &base, &tree, [100usize, 5000, 7].into_iter()).expect("every write is a candidate");
+    assert_eq!(out.to_vec(), tree.to_vec());
+    assert_eq!(out.tree_hash_root(), root);
+    assert!(diverge_fast::state::patched(root, &base, &tree, [100usize].into_iter()).is_none(), "the write at 5000 is not a candidate");
+    assert_eq!(base[100], Root::left_padding_from(&100u64.to_be_bytes()), "the base is untouched");
+}

@@ -1,9 +1,11 @@
 //! The phase0 state transition of consensus-specs v1.1.10, mirroring
 //! `specs/phase0/beacon-chain.md` line by line (the executable spec `eth2spec/phase0/*.py`).
 //!
-//! This is the *plain* implementation (architecture.md §3): no caches, no batching, every signature
-//! checked one by one through [`diverge_types::bls`], every helper recomputed where the spec calls
-//! it. Function names are the spec's. Python raises on uint64 overflow and on out-of-range list
+//! This is the *plain* implementation (architecture.md §3): no caches beyond the executable spec's
+//! own memos (`cache_this` in consensus-specs `setup.py`: `compute_shuffled_index`,
+//! `get_active_validator_indices`, `get_beacon_committee`, `get_total_active_balance`, with the
+//! spec's keys), no batching, every signature checked one by one through [`diverge_types::bls`],
+//! every other helper recomputed where the spec calls it. Function names are the spec's. Python raises on uint64 overflow and on out-of-range list
 //! access; here both are typed rejections ([`Reject::ArithmeticOverflow`],
 //! [`Reject::ValidatorIndexOutOfRange`], [`Reject::IndexOutOfRange`]), and no function panics.
 //!

@@ -4,6 +4,7 @@
 use crate::helpers::misc::{
     compute_committee, compute_domain, compute_epoch_at_slot, compute_proposer_index, compute_start_slot_at_epoch,
 };
+use crate::helpers::memo;
 use crate::helpers::predicates::is_active_validator;
 use crate::uint64::{add, div, len_u64, mul, rem, sub};
 use crate::{validator, vector_index, Result};
@@ -11,7 +12,8 @@ use diverge_types::constants::{DomainType, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON
 use diverge_types::ssz_types::typenum::Unsigned;
 use diverge_types::ssz_types::{BitList, VariableList};
 use diverge_types::{hash, Attestation, AttestationData, BeaconState, EthSpec, IndexedAttestation, Reject, Root};
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 /// `compute_epoch_at_slot(state.slot)`.
 /// <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#get_current_epoch>
@@ -78,14 +80,25 @@ pub fn get_randao_mix<E: EthSpec>(state: &BeaconState<E>, epoch: u64) -> Result<
 
 /// Indices of the validators active at `epoch`, ascending.
 /// <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#get_active_validator_indices>
+///
+/// Memoised as the executable spec memoises it ([`crate::helpers::memo`]): key
+/// `(state.validators.hash_tree_root(), epoch)`, `lru_size=3`.
 pub fn get_active_validator_indices<E: EthSpec>(state: &BeaconState<E>, epoch: u64) -> Vec<u64> {
-    state
-        .validators
-        .iter()
-        .zip(0u64..)
-        .filter(|(v, _)| is_active_validator(v, epoch))
-        .map(|(_, i)| i)
-        .collect()
+    type Key = (&'static str, Root, u64);
+    thread_local! {
+        static MEMO: memo::Table<Key, Vec<u64>> = RefCell::new(HashMap::new());
+    }
+    let key = (E::PRESET_BASE, diverge_types::hash_tree_root(&state.validators), epoch);
+    let indices = memo::cache_this(&MEMO, key, 3, || {
+        Ok(state
+            .validators
+            .iter()
+            .zip(0u64..)
+            .filter(|(v, _)| is_active_validator(v, epoch))
+            .map(|(_, i)| i)
+            .collect())
+    });
+    indices.unwrap_or_default()
 }
 
 /// `max(MIN_PER_EPOCH_CHURN_LIMIT, len(active) // CHURN_LIMIT_QUOTIENT)` for the current epoch.
@@ -126,15 +139,33 @@ pub fn get_committee_count_per_slot<E: EthSpec>(state: &BeaconState<E>, epoch: u
 /// # Errors
 /// [`Reject::ArithmeticOverflow`] (a huge `index`), [`Reject::ShuffleIndexOutOfRange`] (an `index`
 /// beyond the committee count, reachable only through pending attestations of a crafted state).
+///
+/// Memoised as the executable spec memoises it ([`crate::helpers::memo`]): key
+/// `(state.validators.hash_tree_root(), state.randao_mixes.hash_tree_root(), slot, index)`,
+/// `lru_size=SLOTS_PER_EPOCH * MAX_COMMITTEES_PER_SLOT * 3`.
 pub fn get_beacon_committee<E: EthSpec>(state: &BeaconState<E>, slot: u64, index: u64) -> Result<Vec<u64>> {
-    let epoch = compute_epoch_at_slot::<E>(slot)?;
-    let committees_per_slot = get_committee_count_per_slot(state, epoch)?;
-    compute_committee::<E>(
-        &get_active_validator_indices(state, epoch),
-        &get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)?,
-        add(mul(rem(slot, E::SLOTS_PER_EPOCH)?, committees_per_slot)?, index)?,
-        mul(committees_per_slot, E::SLOTS_PER_EPOCH)?,
-    )
+    type Key = (&'static str, Root, Root, u64, u64);
+    thread_local! {
+        static MEMO: memo::Table<Key, Vec<u64>> = RefCell::new(HashMap::new());
+    }
+    let key = (
+        E::PRESET_BASE,
+        diverge_types::hash_tree_root(&state.validators),
+        diverge_types::hash_tree_root(&state.randao_mixes),
+        slot,
+        index,
+    );
+    let lru_size = usize::try_from(mul(mul(E::SLOTS_PER_EPOCH, E::MAX_COMMITTEES_PER_SLOT)?, 3)?).unwrap_or(usize::MAX);
+    memo::cache_this(&MEMO, key, lru_size, || {
+        let epoch = compute_epoch_at_slot::<E>(slot)?;
+        let committees_per_slot = get_committee_count_per_slot(state, epoch)?;
+        compute_committee::<E>(
+            &get_active_validator_indices(state, epoch),
+            &get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)?,
+            add(mul(rem(slot, E::SLOTS_PER_EPOCH)?, committees_per_slot)?, index)?,
+            mul(committees_per_slot, E::SLOTS_PER_EPOCH)?,
+        )
+    })
 }
 
 /// The beacon proposer index at the current slot.

@@ -2,11 +2,14 @@
 //! <https://github.com/ethereum/consensus-specs/blob/v1.1.10/specs/phase0/beacon-chain.md#misc-1>
 
 use crate::helpers::math::bytes_to_uint64;
+use crate::helpers::memo;
 use crate::uint64::{add, div, len_u64, mul, rem, sub};
 use crate::{validator, Result};
 use diverge_types::constants::DomainType;
 use diverge_types::preset::Version;
 use diverge_types::{hash, hash_tree_root, BeaconState, EthSpec, ForkData, Reject, Root, SigningData, TreeHash};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// The shuffled position of `index` among `index_count` for `seed` ("swap or not", `SHUFFLE_ROUND_COUNT`
 /// rounds).
@@ -16,7 +19,20 @@ use diverge_types::{hash, hash_tree_root, BeaconState, EthSpec, ForkData, Reject
 /// [`Reject::ShuffleIndexOutOfRange`] (`assert index < index_count`);
 /// [`Reject::ArithmeticOverflow`] when `pivot + index_count` overflows or `position // 256` does not
 /// fit the spec's `uint32` (index counts above 2**40), as Python raises there.
+///
+/// Memoised as the executable spec memoises it ([`crate::helpers::memo`]): key
+/// `(index, index_count, seed)`, `lru_size=SLOTS_PER_EPOCH * 3`.
 pub fn compute_shuffled_index<E: EthSpec>(index: u64, index_count: u64, seed: &Root) -> Result<u64> {
+    type Key = (&'static str, u64, u64, Root);
+    thread_local! {
+        static MEMO: memo::Table<Key, u64> = RefCell::new(HashMap::new());
+    }
+    let lru_size = usize::try_from(mul(E::SLOTS_PER_EPOCH, 3)?).unwrap_or(usize::MAX);
+    memo::cache_this(&MEMO, (E::PRESET_BASE, index, index_count, *seed), lru_size, || compute_shuffled_index_body::<E>(index, index_count, seed))
+}
+
+/// The body of [`compute_shuffled_index`] (the spec's function before `cache_this` wraps it).
+fn compute_shuffled_index_body<E: EthSpec>(index: u64, index_count: u64, seed: &Root) -> Result<u64> {
     // > assert index < index_count
     if index >= index_count {
         return Err(Reject::ShuffleIndexOutOfRange);

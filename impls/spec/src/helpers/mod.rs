@@ -3,6 +3,7 @@
 
 pub mod accessors;
 pub mod math;
+pub(crate) mod memo;
 pub mod misc;
 pub mod mutators;
 pub mod predicates;
