@@ -189,10 +189,13 @@ check_one() {
         export RUSTFLAGS="--cfg fuzzing -Zsanitizer=address -Cdebuginfo=1 -Cforce-frame-pointers" ;;
       coverage)
         export CARGO_TARGET_DIR=${user_target_dir:-$repo/targets/target}/oss-fuzz-coverage
-        export RUSTFLAGS="--cfg fuzzing -Cdebuginfo=1 -Cforce-frame-pointers -Cinstrument-coverage"
+        # compile's coverage RUSTFLAGS, and: profile names stored uncompressed, so that llvm-profdata
+        # builds without zlib (the PyPI wheel's) read them (what is measured does not change).
+        export RUSTFLAGS="--cfg fuzzing -Cdebuginfo=1 -Cforce-frame-pointers -Cinstrument-coverage -Cllvm-args=-enable-name-compression=false"
         # The base image's cargo wrapper, first on PATH as in the image.
         mkdir -p "$work/wrapper"
-        ln -sf "$repo/ci/oss-fuzz/cargo-coverage-wrapper.sh" "$work/wrapper/cargo"
+        printf '#!/usr/bin/env bash\nexec bash %q "$@"\n' "$repo/ci/oss-fuzz/cargo-coverage-wrapper.sh" > "$work/wrapper/cargo"
+        chmod +x "$work/wrapper/cargo"
         export DIVERGE_REAL_CARGO=$(command -v cargo) PATH="$work/wrapper:$PATH" ;;
     esac
     echo "== $san: OSS-Fuzz variables: SANITIZER=$SANITIZER FUZZING_ENGINE=$FUZZING_ENGINE CC=${CC-<unset>} CFLAGS=${CFLAGS-<unset>} RUSTFLAGS=${RUSTFLAGS-<unset>} CARGO_FUZZ=${CARGO_FUZZ-cargo fuzz} CARGO_TARGET_DIR=${CARGO_TARGET_DIR-<default>}"
