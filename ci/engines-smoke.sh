@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# AFL++ and honggfuzz on one target, with the README's commands, from the shipped seeds: each must
+# AFL++ and honggfuzz on one target, with the commands of docs/engines.md, from the shipped seeds: each must
 # run for the given time without a crash (no divergence on the default build); prints their exec/s.
 # AFL++ then runs the same time again with the custom mutator library (mutators/afl,
 # AFL_CUSTOM_MUTATOR_LIBRARY): it must report executions and the library's calls.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of the AFL++ farm (README "Fuzz farm"): `diverge farm afl` with one instance on one
+# Smoke test of the AFL++ farm (docs/farm.md): `diverge farm afl` with one instance on one
 # target for the given time, reusing ci/engines-smoke.sh's AFL++ build, its metrics endpoint
 # scraped while it runs (AFL++ executions must be counted there), a clean stop and exit 0 (no new
 # finding on the default build).

@@ -7,12 +7,19 @@
 # 1. Syncs the shipped seeds ($DIVERGE_HOME/seeds/<target>/) into the corpus volume
 #    (<corpus>/<target>/), never overwriting a file there: the first start copies them all, later
 #    starts add only seeds a newer image ships.
-# 2. Runs `diverge fuzz --all --pool $DIVERGE_HOME/corpora/states/<preset> --corpus <corpus>
-#    --save-corpus <corpus> --findings <findings> ARGS...` (with a --target among ARGS, no --all):
-#    every input that reaches a new behaviour is saved into the corpus volume and seeds the next
-#    start. The final table also goes to <findings>/CAMPAIGN.txt.
+# 2. Runs `diverge fuzz --all --seed S --pool $DIVERGE_HOME/corpora/states/<preset> --corpus
+#    <corpus> --save-corpus <corpus> --findings <findings> ARGS...` (with a --target among ARGS, no
+#    --all): every input that reaches a new behaviour is saved into the corpus volume and seeds the
+#    next start. S is fresh from the OS (/dev/urandom, a u64) unless ARGS has a --seed, so two
+#    containers started the same way search different sequences; it is printed, and written first
+#    into <findings>/CAMPAIGN.txt with the version and the command line (`--seed S` gives the same
+#    RNG streams again). The final table follows in CAMPAIGN.txt. diverge's progress lines (every
+#    10 s) also go to <findings>/campaign.log, which the HEALTHCHECK watches.
 # 3. At exit: `diverge triage --markdown <findings>` into <findings>/REPORT.md.
 # Exit status: diverge fuzz's (0 nothing new found, 1 new findings, 2 error).
+#
+#   diverge-entrypoint health    the Dockerfile's HEALTHCHECK: healthy while campaign.log was
+#                                written in the last 2 minutes (a dead or hung supervisor is not)
 #
 # Environment: DIVERGE_FINDINGS_DIR (default /findings), DIVERGE_CORPUS_DIR (default /corpus),
 # DIVERGE_HOME (default /opt/diverge: pool and seeds), DIVERGE (default: diverge on PATH).
@@ -22,6 +29,13 @@ corpus=${DIVERGE_CORPUS_DIR:-/corpus}
 home=${DIVERGE_HOME:-/opt/diverge}
 diverge=${DIVERGE:-diverge}
 say() { echo "entrypoint: $*" >&2; }
+
+if [ "${1:-}" = health ]; then
+  log=$findings/campaign.log
+  [ -n "$(find "$log" -mmin -2 2>/dev/null)" ] || { echo "unhealthy: $log not written in the last 2 minutes"; exit 1; }
+  tail -1 "$log"
+  exit 0
+fi
 
 for dir in "$findings" "$corpus"; do
   mkdir -p "$dir" 2>/dev/null || true
@@ -53,12 +67,36 @@ say "corpus $corpus: $after files ($((after - before)) seeds added from $home/se
 
 # 2. The campaign, in the background so that a signal reaches the trap while it runs.
 all=(--all)
+seed=()
+json=0
 for arg in "$@"; do
-  case "$arg" in --target | --target=*) all=() ;; esac
+  case "$arg" in
+    --target | --target=*) all=() ;;
+    --seed | --seed=*) seed=(given) ;;
+    --json) json=1 ;;
+  esac
 done
-say "diverge fuzz ${all[*]} --pool $pool --corpus $corpus --save-corpus $corpus --findings $findings $*"
-"$diverge" fuzz "${all[@]}" --pool "$pool" --corpus "$corpus" --save-corpus "$corpus" \
-  --findings "$findings" "$@" > "$findings/CAMPAIGN.txt" &
+if [ ${#seed[@]} -eq 0 ]; then
+  s=$(od -An -N8 -tu8 /dev/urandom | tr -d ' \n')
+  [[ $s =~ ^[0-9]+$ ]] || { say "error: cannot read a seed from /dev/urandom"; exit 2; }
+  seed=(--seed "$s")
+  say "seed $s (fresh from the OS; pass --seed $s to search the same sequence again)"
+else
+  say "seed given on the command line"
+fi
+[ "${seed[0]}" != given ] || seed=()
+cmd=("$diverge" fuzz "${all[@]}" "${seed[@]}" --pool "$pool" --corpus "$corpus" --save-corpus "$corpus" --findings "$findings" "$@")
+say "${cmd[*]}"
+: > "$findings/CAMPAIGN.txt"
+if [ "$json" = 0 ]; then
+  # The campaign's identity first (not with --json, whose output stays one JSON document).
+  {
+    echo "# diverge campaign started $(date -u +%Y-%m-%dT%H:%M:%SZ): $("$diverge" --version 2>/dev/null || echo 'diverge (version unknown)')"
+    echo "# seed: ${seed[1]:-given on the command line} $([ ${#seed[@]} -gt 0 ] && echo '(fresh from the OS)')"
+    echo "# command: ${cmd[*]}"
+  } >> "$findings/CAMPAIGN.txt"
+fi
+"${cmd[@]}" >> "$findings/CAMPAIGN.txt" 2> >(tee -a "$findings/campaign.log" >&2) &
 pid=$!
 # docker stop sends SIGTERM: diverge fuzz stops on SIGINT (its Ctrl-C), writes its table, exits.
 stop() {

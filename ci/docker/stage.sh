@@ -8,8 +8,8 @@
 # ROOT/usr/local/bin/diverge                 the binary
 # ROOT/usr/local/bin/diverge-entrypoint      ci/docker/entrypoint.sh
 # ROOT/opt/diverge/corpora/states/<preset>/  every state pool the checkout has (minimal is shipped)
-# ROOT/opt/diverge/seeds/<target>/           each target's seed corpus (`diverge list` names its
-#                                            directory), which the entrypoint syncs into /corpus
+# ROOT/opt/diverge/seeds/<target>/           each target's seed corpus (`diverge list --json` names
+#                                            its directory), which the entrypoint syncs into /corpus
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 ROOT DIVERGE_BINARY" >&2; exit 2; }
 root=$1
@@ -23,9 +23,11 @@ mkdir -p "$root/opt/diverge/corpora/states" "$root/opt/diverge/seeds"
 for pool in corpora/states/*/; do
   cp -R "$pool" "$root/opt/diverge/corpora/states/"
 done
-# Targets and their seed directories, from the binary's own registry (`diverge list`).
-seeds=$("$bin" list | awk '/^targets /{on=1; next} /^[^ ]/{on=0} on && NF >= 3 {print $1 "\t" $3}')
-[ -n "$seeds" ] || { echo "error: $bin list printed no target" >&2; exit 1; }
+# Targets and their seed directories, from the binary's own registry (`diverge list --json`:
+# {"targets":[{"name","seed_dir",...}]}), not from its human-readable table.
+command -v jq >/dev/null || { echo "error: jq not found (the Dockerfile's builder installs it; ci/install-deps.sh too)" >&2; exit 1; }
+seeds=$("$bin" list --json | jq -r '.targets[] | [.name, .seed_dir] | @tsv')
+[ -n "$seeds" ] || { echo "error: $bin list --json listed no target" >&2; exit 1; }
 n=0
 while IFS=$'\t' read -r target dir; do
   [ -d "$dir" ] || { echo "error: $dir: seed directory of $target missing" >&2; exit 1; }
