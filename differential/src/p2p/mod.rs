@@ -231,7 +231,8 @@ where
     N: Node<Command = C::Command, Obs = <C as Properties>::Obs>,
 {
     let nodes = schedule.nodes;
-    let bound = C::amplification_bound(nodes, &schedule.config);
+    let config = &schedule.config;
+    let retained = C::retained_bound(nodes, config);
     let mut sims: Vec<(&str, Sim<N>)> = Vec::new();
     let mut finding: Option<P2pFinding> = None;
     let mut disagreement: Option<P2pFinding> = None;
@@ -249,8 +250,8 @@ where
         for ((name, sim), report) in sims.iter().zip(reports) {
             let violation = oracles::fault(report)
                 .or_else(|| oracles::stopped(sim.stopped()))
-                .or_else(|| oracles::amplification(sim.stats(), bound))
-                .or_else(|| oracles::resources(&sim.resources(), nodes));
+                .or_else(|| oracles::amplification(sim.stats(), C::budget(nodes, config, sim.stats(), sim.now())))
+                .or_else(|| oracles::resources(&sim.resources(), retained));
             if let Some(v) = violation {
                 return Some(oracle_finding(name, at, v));
             }

@@ -2,16 +2,11 @@
 //! on its own, whatever the other does. Each returns the violation's detail (one line); the
 //! runner turns it into the signature `<target>: <implementation>: <oracle>`. Bounds come from
 //! the component's [`Properties`] (written from the protocol's intent, never from an
-//! implementation), except the retained-bytes bound, which is one rule for every component.
+//! implementation): the message and byte budget ([`Properties::budget`]) and the bytes a node may
+//! retain ([`Properties::retained_bound`]), each derived in docs/network-oracles.md.
 
 use p2p_types::sim::{Stats, Stop, StepReport};
-use p2p_types::{Fault, Millis, NodeId, Properties, Resources};
-
-/// Bytes a node may retain per node of the network ([`p2p_types::Resources::retained_bytes`],
-/// wire sizes of retained entries): every component's tables hold a few entries of at most some
-/// tens of bytes per peer, so 1 KiB per peer is an order of magnitude of headroom, and a leak that
-/// grows with time (nearcore PR 1706) crosses it within a schedule of a few hundred steps.
-pub const RETAINED_BYTES_PER_PEER: usize = 1024;
+use p2p_types::{Budget, Fault, Millis, NodeId, Properties, Resources};
 
 /// The oracles, by the name used in signatures.
 pub const ORACLES: &[&str] = &["crash", "internal", "amplification", "timer-storm", "resources", "quiescence", "convergence", "liveness"];
@@ -47,22 +42,26 @@ pub fn stopped(stop: Option<&Stop>) -> Option<Violation> {
     }
 }
 
-/// Amplification: the messages sent so far stay within `bound` per event: external events
-/// (commands, joins, leaves) and network faults the schedule injected (drops, duplicates); at
-/// least one, so the start of the network has a budget too.
-pub fn amplification(stats: &Stats, bound: u64) -> Option<Violation> {
-    let events = stats.external_events.saturating_add(stats.injected).max(1);
-    let allowed = bound.saturating_mul(events);
-    if stats.sent > allowed {
-        return v("amplification", format!("{} messages sent for {events} events (external or injected): bound {bound} per event ({allowed})", stats.sent));
+/// Amplification: the messages and the bytes sent so far stay within the component's budget
+/// for the events so far ([`Properties::budget`] of the run's counters and virtual time).
+pub fn amplification(stats: &Stats, budget: Budget) -> Option<Violation> {
+    let events = format!(
+        "{} commands, {} joins ({} commands before them), {} leaves, {} duplicates",
+        stats.commands, stats.joins, stats.commands_before_joins, stats.leaves, stats.duplicates
+    );
+    if stats.sent > budget.messages {
+        return v("amplification", format!("{} messages sent for {events}: budget {} messages", stats.sent, budget.messages));
+    }
+    if stats.sent_bytes > budget.bytes {
+        return v("amplification", format!("{} bytes sent for {events}: budget {} bytes", stats.sent_bytes, budget.bytes));
     }
     None
 }
 
 /// Resources: every bounded table within its capacity, and each node's retained bytes within
-/// [`RETAINED_BYTES_PER_PEER`] × nodes. `resources` is `(node, resources)` of the live nodes.
-pub fn resources(resources: &[(NodeId, Resources)], nodes: u8) -> Option<Violation> {
-    let byte_bound = RETAINED_BYTES_PER_PEER.saturating_mul(usize::from(nodes));
+/// `byte_bound` ([`Properties::retained_bound`]). `resources` is `(node, resources)` of the live
+/// nodes.
+pub fn resources(resources: &[(NodeId, Resources)], byte_bound: usize) -> Option<Violation> {
     for (node, r) in resources {
         for (table, entries, capacity) in &r.tables {
             if let Some(cap) = capacity {
@@ -72,7 +71,7 @@ pub fn resources(resources: &[(NodeId, Resources)], nodes: u8) -> Option<Violati
             }
         }
         if r.retained_bytes > byte_bound {
-            return v("resources", format!("node {node}: retains {} bytes, bound {byte_bound} ({RETAINED_BYTES_PER_PEER} per peer)", r.retained_bytes));
+            return v("resources", format!("node {node}: retains {} bytes, bound {byte_bound}", r.retained_bytes));
         }
     }
     None
@@ -102,29 +101,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amplification_bound_is_per_event_and_inclusive() {
-        let stats = |sent, external_events| Stats { sent, external_events, ..Stats::default() };
-        assert_eq!(amplification(&stats(16, 1), 16), None);
-        assert_eq!(amplification(&stats(17, 1), 16).map(|x| x.oracle), Some("amplification"));
-        assert_eq!(amplification(&stats(32, 2), 16), None);
-        // No external event yet: one event's budget.
-        assert_eq!(amplification(&stats(16, 0), 16), None);
-        assert!(amplification(&stats(17, 0), 16).is_some());
-        // Injected drops and duplicates count as events.
-        assert_eq!(amplification(&Stats { sent: 32, external_events: 1, injected: 1, ..Stats::default() }, 16), None);
-        assert!(amplification(&Stats { sent: 33, external_events: 1, injected: 1, ..Stats::default() }, 16).is_some());
+    fn amplification_budget_is_inclusive_in_messages_and_in_bytes() {
+        let stats = |sent, sent_bytes| Stats { sent, sent_bytes, ..Stats::default() };
+        let budget = Budget { messages: 16, bytes: 40 };
+        assert_eq!(amplification(&stats(16, 40), budget), None);
+        let over = amplification(&stats(17, 40), budget).unwrap();
+        assert_eq!(over.oracle, "amplification");
+        assert!(over.detail.contains("17 messages"), "{}", over.detail);
+        let over = amplification(&stats(16, 41), budget).unwrap();
+        assert!(over.detail.contains("41 bytes"), "{}", over.detail);
     }
 
     #[test]
     fn resources_capacity_and_bytes() {
         let r = |entries, cap, bytes| vec![(3u8, Resources { tables: vec![("cache", entries, cap)], retained_bytes: bytes })];
-        assert_eq!(resources(&r(4, Some(4), 0), 4), None);
-        assert_eq!(resources(&r(9, None, 0), 4), None, "unbounded tables have no capacity to exceed");
-        let over = resources(&r(5, Some(4), 0), 4).unwrap();
+        assert_eq!(resources(&r(4, Some(4), 0), 64), None);
+        assert_eq!(resources(&r(9, None, 0), 64), None, "unbounded tables have no capacity to exceed");
+        let over = resources(&r(5, Some(4), 0), 64).unwrap();
         assert_eq!(over.oracle, "resources");
         assert!(over.detail.contains("node 3") && over.detail.contains("cache"), "{}", over.detail);
-        assert_eq!(resources(&r(0, None, 4 * RETAINED_BYTES_PER_PEER), 4), None);
-        assert!(resources(&r(0, None, 4 * RETAINED_BYTES_PER_PEER + 1), 4).is_some());
+        assert_eq!(resources(&r(0, None, 64), 64), None);
+        assert!(resources(&r(0, None, 65), 64).is_some());
     }
 
     #[test]

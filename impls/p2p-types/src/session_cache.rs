@@ -22,7 +22,7 @@
 //! local address picks a fresh ephemeral port), so a single peer can fill a table.
 
 use crate::schedule::{Component, Reader, Schedule, Step, MAX_STEPS};
-use crate::{sim, Millis, NodeId, Properties};
+use crate::{sim, Budget, Millis, NodeId, Properties};
 
 /// Largest capacity of the two tables (`maxUDPConn`, `maxSessions`, scaled down).
 pub const MAX_CAPACITY: u8 = 4;
@@ -76,6 +76,16 @@ pub enum Msg {
     Pong,
 }
 
+/// `Ping`: tag and port, 2 bytes; `Pong`: the tag, 1 byte.
+impl crate::Wire for Msg {
+    fn wire_bytes(&self) -> u64 {
+        match self {
+            Msg::Ping { .. } => 2,
+            Msg::Pong => 1,
+        }
+    }
+}
+
 /// A node's observable state: the keys of both tables, sorted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Obs {
@@ -126,6 +136,20 @@ impl Properties for SessionCache {
     /// so the bound adds [`MAX_STEPS`]. Table evictions never send.
     fn amplification_bound(_nodes: u8, _config: &Config) -> u64 {
         2u64.saturating_add(u64::try_from(MAX_STEPS).unwrap_or(u64::MAX))
+    }
+    /// Exact (docs/network-oracles.md §2): every command sends at most one ping (2 bytes), every
+    /// delivered ping is answered by one pong (1 byte), a pong is never answered, and each ping
+    /// the schedule duplicates is delivered (and answered) once more: messages ≤ `2·C + D`,
+    /// bytes ≤ `3·C + D` (`C` commands, `D` duplicates). Evictions and expiry never send.
+    fn budget(_nodes: u8, _config: &Config, stats: &sim::Stats, _now: Millis) -> Budget {
+        Budget {
+            messages: stats.commands.saturating_mul(2).saturating_add(stats.duplicates),
+            bytes: stats.commands.saturating_mul(3).saturating_add(stats.duplicates),
+        }
+    }
+    /// Both tables at capacity: `2·capacity·ENTRY_BYTES` per node, whatever the network size.
+    fn retained_bound(_nodes: u8, config: &Config) -> usize {
+        usize::from(config.capacity).saturating_mul(2).saturating_mul(ENTRY_BYTES)
     }
     /// No timers: the drain only delivers what is in flight, at most one ping per command or
     /// duplicate (at most [`MAX_STEPS`]) and the pong of each.

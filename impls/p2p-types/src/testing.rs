@@ -54,6 +54,13 @@ pub enum Msg {
     Value(u8),
 }
 
+/// `Value(v)`: tag and value, 2 bytes.
+impl crate::Wire for Msg {
+    fn wire_bytes(&self) -> u64 {
+        2
+    }
+}
+
 /// What a node shows: its value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Obs {
