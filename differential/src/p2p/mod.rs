@@ -267,9 +267,11 @@ where
             }
             for (id, (x, y)) in (0u8..).zip(oa.iter().zip(ob)) {
                 match (x, y) {
-                    (Some(x), Some(y)) if x != y => {
+                    (Some(x), Some(y)) => {
+                        let Some(what) = C::disagreement(x, y) else { continue };
                         let (l, r) = (format!("{x:?}"), format!("{y:?}"));
-                        return Some(P2pFinding { signature: sig(&first_differing_field(&l, &r)), implementation: None, oracle: "disagreement".into(), at, detail: format!("node {id}: {a} {l}, {b} {r}") });
+                        let what = if what.is_empty() { first_differing_field(&l, &r) } else { format!("observation.{what}") };
+                        return Some(P2pFinding { signature: sig(&what), implementation: None, oracle: "disagreement".into(), at, detail: format!("node {id}: {a} {l}, {b} {r}") });
                     }
                     (Some(_), None) | (None, Some(_)) => {
                         return Some(P2pFinding { signature: sig("live"), implementation: None, oracle: "disagreement".into(), at, detail: format!("node {id}: live in {}, not in {}", if x.is_some() { a } else { b }, if x.is_some() { b } else { a }) });

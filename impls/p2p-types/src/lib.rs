@@ -264,6 +264,15 @@ pub trait Properties: schedule::Component {
     /// # Errors
     /// What disagrees, in one line (it becomes the finding's verdict).
     fn check_converged(config: &Self::Config, obs: &[Option<Self::Obs>]) -> Result<(), String>;
+    /// Whether two implementations' observations of one node disagree on what the protocol
+    /// guarantees, and on what: `None` if they agree; `Some("")` if they differ anywhere (the
+    /// runner then names the first differing field); `Some(name)` names the guarantee broken
+    /// (`observation.<name>` in the signature). Default: the observations must be equal; a
+    /// component whose protocol leaves a choice to the implementation (which entry to evict)
+    /// compares only what every correct choice shares.
+    fn disagreement(a: &Self::Obs, b: &Self::Obs) -> Option<&'static str> {
+        (a != b).then_some("")
+    }
     /// After the drain: liveness (e.g. two peers that both want a stream have one, setup
     /// attempts per virtual minute under the cooldown's bound). Default: nothing to check.
     ///
