@@ -46,7 +46,7 @@ fn corpus_on_disk_is_what_the_code_generates() {
 #[test]
 fn registry_entries_are_network_targets() {
     let bugs = p2p_bugs();
-    assert_eq!(bugs.len(), 3);
+    assert_eq!(bugs.len(), 4);
     for b in bugs {
         assert!(b.target.is_p2p(), "{}", b.name);
         assert_eq!(b.regressions.len(), 1, "{}", b.name);
@@ -92,8 +92,10 @@ fn registry_regressions_give_this_builds_verdicts() {
             }
         }
     }
-    // Every regression is checked in every build (a bug build has at most one bug per target).
-    assert_eq!(checked, p2p_bugs().iter().map(|b| b.regressions.len()).sum::<usize>());
+    // Only a regression of another bug of a target whose bug this build has is left unchecked
+    // (its verdict under that bug is not specified): every target checks at least one.
+    let targets: std::collections::BTreeSet<&str> = p2p_bugs().iter().map(|b| b.target.name()).collect();
+    assert!(checked >= targets.len(), "{checked} regressions checked for {} targets", targets.len());
 }
 
 fn replay_json(file: &Path, target: &str) -> serde_json::Value {
@@ -119,8 +121,7 @@ fn regressions_replay_identically_in_fresh_processes() {
             if bug.enabled() {
                 assert_eq!(a["status"], "diverged", "{}", r.file);
                 assert_eq!(a["divergence"]["signature"], r.signature, "{}", r.file);
-            } else {
-                assert!(!bug_on(bug.target.name()), "two bugs of {} in one build", bug.target.name());
+            } else if !bug_on(bug.target.name()) {
                 assert_eq!(a["status"], "agreed", "{}: {a}", r.file);
             }
         }
@@ -147,6 +148,9 @@ fn findings_carry_the_networks_counters_and_replay() {
         let r = &bug.regressions[0];
         let data = std::fs::read(corpora().join("regressions").join(r.file)).unwrap();
         let (outcome, written) = session.run_and_record(bug.target, &data, &store, "test").unwrap();
+        if !bug.enabled() && bug_on(bug.target.name()) {
+            continue; // another bug of this target is on: this regression's verdict is not specified
+        }
         if !bug.enabled() {
             let Outcome::Agreed { verdicts, .. } = &outcome else { panic!("{}: fixed code diverged: {:?}", r.file, outcome.signature()) };
             assert!(written.is_none(), "{}", r.file);

@@ -9,7 +9,15 @@ use p2p_types::sim::{Stats, Stop, StepReport};
 use p2p_types::{Budget, Fault, Millis, NodeId, Properties, Resources};
 
 /// The oracles, by the name used in signatures.
-pub const ORACLES: &[&str] = &["crash", "internal", "amplification", "timer-storm", "resources", "quiescence", "convergence", "liveness"];
+pub const ORACLES: &[&str] = &["crash", "internal", "amplification", "timer-storm", "resources", "quiescence", "convergence", "liveness", "leak"];
+
+/// Steps of the schedule the leak oracle repeats (its first ones): long enough for a join, a few
+/// announcements or setups and their deliveries, short enough that the 15 repetitions of
+/// [`LEAK_REPEATS`] cost about what the schedule itself may (512 steps).
+pub const LEAK_SEGMENT_STEPS: usize = 32;
+
+/// How many times the leak oracle repeats the segment: `k` = 1, 2, 4, 8.
+pub const LEAK_REPEATS: [usize; 4] = [1, 2, 4, 8];
 
 /// A violation: the oracle's name and what happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +85,27 @@ pub fn resources(resources: &[(NodeId, Resources)], byte_bound: usize) -> Option
     None
 }
 
+/// Leak (issue 25 item 4): `retained[i][node]` is the node's retained bytes once the network is
+/// quiet after the segment was repeated [`LEAK_REPEATS`]`[i]` times. State the protocol needs
+/// is a function of what the network knows, and repeating a segment teaches it nothing new after
+/// the first repetitions, so it saturates: a table fills towards its capacity and stops. A
+/// cache that is never pruned (nearcore PR 1706's ShardsManager caches) grows with every
+/// repetition instead. The oracle names a node whose retained bytes grow at every doubling of
+/// `k`, at least linearly in `k` over the last two doublings (`r1 < r2 < r4 < r8` and
+/// `r8 - r4 ≥ 2·(r4 - r2)`: `a + b·k` gives `4b` and `2·2b`; a cache that grows every other
+/// repetition too). A filling table would need to be still filling, as fast as ever, after 8
+/// repetitions, which none of the components' tables (at most 28 entries) does, and which the
+/// default build's campaigns confirm.
+pub fn leak(retained: &[Vec<usize>]) -> Option<Violation> {
+    let [r1, r2, r4, r8] = retained else { return None };
+    for (node, (((&a, &b), &c), &d)) in r1.iter().zip(r2).zip(r4).zip(r8).enumerate() {
+        if a < b && b < c && c < d && d.saturating_sub(c) >= c.saturating_sub(b).saturating_mul(2) {
+            return v("leak", format!("node {node} retains {a}, {b}, {c}, {d} bytes once quiet after the segment repeated 1, 2, 4, 8 times"));
+        }
+    }
+    None
+}
+
 /// Quiescence: after the schedule, the drain within its budget left nothing in flight and no
 /// timer due within its horizon.
 pub fn quiescence(quiet: bool, in_flight: usize, pending_timers: usize, budget: (usize, Millis)) -> Option<Violation> {
@@ -122,6 +151,21 @@ mod tests {
         assert!(over.detail.contains("node 3") && over.detail.contains("cache"), "{}", over.detail);
         assert_eq!(resources(&r(0, None, 64), 64), None);
         assert!(resources(&r(0, None, 65), 64).is_some());
+    }
+
+    #[test]
+    fn leak_is_growth_at_every_doubling() {
+        let runs = |r: [usize; 4]| vec![vec![0, r[0]], vec![0, r[1]], vec![0, r[2]], vec![0, r[3]]];
+        let linear = leak(&runs([10, 20, 40, 80])).unwrap();
+        assert_eq!(linear.oracle, "leak");
+        assert!(linear.detail.starts_with("node 1 "), "{}", linear.detail);
+        assert!(leak(&runs([10, 11, 12, 13])).is_none(), "slowing growth is a table filling");
+        assert!(leak(&runs([10, 20, 40, 40])).is_none(), "saturated");
+        assert!(leak(&runs([10, 10, 10, 10])).is_none());
+        assert!(leak(&runs([16, 32, 48, 64])).is_none(), "growth with log k: slowing down");
+        assert!(leak(&runs([5, 6, 7, 9])).is_some(), "a cache that grows every other repetition");
+        assert!(leak(&runs([5, 6, 7, 8])).is_none());
+        assert!(leak(&[vec![1]]).is_none(), "too few runs");
     }
 
     #[test]
