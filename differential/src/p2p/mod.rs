@@ -387,7 +387,7 @@ where
     // The leak oracle, on a run nothing else objected to (port first).
     if finding.is_none() && disagreement.is_none() {
         for (name, make) in &imps {
-            if let Some(v) = retained_per_repeat(schedule, make).and_then(|r| oracles::leak(&r)) {
+            if let Some(v) = retained_per_repeat(schedule, make).and_then(|r| oracles::leak(&r, C::quiet_bound(nodes, config))) {
                 finding = Some(oracle_finding(name, At::Drain, v));
                 break;
             }

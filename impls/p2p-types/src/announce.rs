@@ -209,6 +209,11 @@ impl Properties for Announce {
         table.saturating_add(PENDING_CAPACITY.saturating_mul(batch))
     }
 
+    /// Once quiet a node needs its routing table only (`n·A` bytes): no request is in flight.
+    fn quiet_bound(nodes: u8, _config: &Config) -> usize {
+        usize::from(nodes).saturating_mul(AnnounceAccount::WIRE_BYTES)
+    }
+
     /// `(max_in_flight + 16·n³ deliveries, 1 s)`: every message in flight at the end (at most the
     /// simulation's 4,096) plus the cascades they can still start (each node accepts each of the
     /// `n` accounts at most [`EPOCHS`] times per life, each acceptance sends `n-1`, so `8·n·n·n`,

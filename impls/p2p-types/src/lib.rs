@@ -264,6 +264,13 @@ pub trait Properties: schedule::Component {
     /// # Errors
     /// What disagrees, in one line (it becomes the finding's verdict).
     fn check_converged(config: &Self::Config, obs: &[Option<Self::Obs>]) -> Result<(), String>;
+    /// Most bytes one node needs once the network is quiet (nothing in flight, no timer due): the
+    /// leak oracle names growth with the repetitions of a schedule only above it, so tables that
+    /// fill towards their capacity as a repeated schedule runs longer are no leak. Default:
+    /// [`Self::retained_bound`] (every table may be full when quiet).
+    fn quiet_bound(nodes: u8, config: &Self::Config) -> usize {
+        Self::retained_bound(nodes, config)
+    }
     /// Whether two implementations' observations of one node disagree on what the protocol
     /// guarantees, and on what: `None` if they agree; `Some("")` if they differ anywhere (the
     /// runner then names the first differing field); `Some(name)` names the guarantee broken

@@ -105,6 +105,10 @@ impl Properties for Toy {
     fn drain_budget(_nodes: u8, _config: &Config) -> (usize, Millis) {
         (2_000, 10_000)
     }
+    /// A quiet toy node needs its value only: nothing retained.
+    fn quiet_bound(_nodes: u8, _config: &Config) -> usize {
+        0
+    }
     fn check_converged(_config: &Config, obs: &[Option<Obs>]) -> Result<(), String> {
         let mut live = obs.iter().zip(0u8..).filter_map(|(o, id)| o.as_ref().map(|o| (id, o.value)));
         let Some((first, value)) = live.next() else { return Ok(()) };
