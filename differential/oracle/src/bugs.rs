@@ -158,6 +158,12 @@ bugs! {
         summary: "announcements checked against the routing table by exact match: two epochs' announcements overwrite each other and every overwrite is rebroadcast (message storm)",
         regressions: &[r("p2p_announce/near-announce-exact-match.bin", "p2p_announce: port: amplification")],
     };
+    "near-announce-cache-unpruned" => Bug {
+        name: "near-announce-cache-unpruned", feature: "near-announce-cache-unpruned", implies: &[], krate: P2P, target: Target::P2pAnnounce,
+        upstream: "the class of nearcore PR 1706 (ShardsManager caches never pruned; a stand-in cache, not its code)",
+        summary: "the cache of view-client requests in flight drops a request only when the answer kept something: every stale batch received stays (a slow leak, within the cache's capacity)",
+        regressions: &[r("p2p_announce/near-announce-cache-unpruned.bin", "p2p_announce: port: leak")],
+    };
     "spacemesh-session-cache-evict" => Bug {
         name: "spacemesh-session-cache-evict", feature: "spacemesh-session-cache-evict", implies: &[], krate: P2P, target: Target::P2pSessionCache,
         upstream: "go-spacemesh, Tweedledee testnet (netid 116)",

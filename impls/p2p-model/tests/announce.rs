@@ -13,16 +13,22 @@ use p2p_types::{Node as _, Outbox, Properties};
 fn run(s: &Schedule<Announce>) -> Result<(), String> {
     let nodes = s.nodes;
     let (mut sim, _) = Sim::new(nodes, Limits::default(), Box::new(move |id| Node::new(id, nodes, &Config)));
-    let bound = Announce::amplification_bound(nodes, &Config);
+    let over = |sim: &Sim<Node>| {
+        let st = sim.stats();
+        let b = Announce::budget(nodes, &Config, st, sim.now());
+        (st.sent > b.messages || st.sent_bytes > b.bytes).then(|| format!("sent {} messages / {} bytes > budget {b:?} ({st:?})", st.sent, st.sent_bytes))
+    };
     for step in &s.steps {
         sim.step(step);
-        let st = sim.stats();
-        if st.sent > bound * st.external_events.max(1) {
-            return Err(format!("sent {} > {bound} x {} events", st.sent, st.external_events));
+        if let Some(e) = over(&sim) {
+            return Err(e);
         }
     }
     let (budget, horizon) = Announce::drain_budget(nodes, &Config);
     let (_, quiet) = sim.drain(budget, horizon);
+    if let Some(e) = over(&sim) {
+        return Err(format!("after the drain: {e}"));
+    }
     if !quiet || sim.stopped().is_some() {
         return Err(format!("not quiet: {:?}", sim.stopped()));
     }

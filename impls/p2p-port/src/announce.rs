@@ -44,10 +44,16 @@
 //! "announce once per epoch" (`ClientActor::check_send_announce_account`,
 //! `last_validator_announce_height`) is the guard in `on_command`.
 //!
-//! PR 1706's slow ShardsManager cache leak is a chunk cache, not part of this component; it is not
-//! ported.
+//! PR 1706's slow ShardsManager cache leak is a chunk cache, not part of this component; its code
+//! is not ported. Its class is: the port keeps the view client's requests in flight in a cache
+//! ([`Node::handle_sync`]; upstream the batch lives in the actix future of
+//! `view_client_addr.send(..)`, a stand-in, not upstream code) that the fixed code empties on
+//! every answer; the feature `near-announce-cache-unpruned` removes an entry only when the view
+//! client kept something, so every stale batch received (a relay after a join, a duplicate)
+//! stays for ever. It breaks no single run's oracle (the cache stays within its 10,000
+//! entries), only the leak oracle sees it grow with the repetitions of a schedule.
 
-use p2p_types::announce::{AccountId, AnnounceAccount, Command, Config, Epoch, Msg, Obs};
+use p2p_types::announce::{AccountId, AnnounceAccount, Command, Config, Epoch, Msg, Obs, PENDING_CAPACITY, PENDING_ENTRY_BYTES};
 use p2p_types::{Fault, Millis, NodeId, Outbox, Resources, TimerId};
 use std::collections::BTreeMap;
 
@@ -125,12 +131,17 @@ pub struct Node {
     routing_table: RoutingTable,
     /// The client's last announced epoch (`last_validator_announce_height` upstream).
     last_announced: Option<Epoch>,
+    /// View-client requests in flight: request id to the batch sent for validation (at most
+    /// [`PENDING_CAPACITY`], the oldest evicted beyond, as a `SizedCache` does).
+    pending_validation: BTreeMap<u64, Vec<AnnounceAccount>>,
+    /// The next request id.
+    next_request: u64,
 }
 
 impl Node {
     /// Node `id` of `nodes`, with an empty routing table.
     pub fn new(id: NodeId, nodes: u8, _config: &Config) -> Self {
-        Node { peer_id: id, nodes, routing_table: RoutingTable::default(), last_announced: None }
+        Node { peer_id: id, nodes, routing_table: RoutingTable::default(), last_announced: None, pending_validation: BTreeMap::new(), next_request: 0 }
     }
 
     /// `PeerManagerActor::announce_account`: record an announcement of our own account and
@@ -154,8 +165,20 @@ impl Node {
                 None => Some((*announce_account, None)),
             })
             .collect();
-        // Ask client to validate accounts before accepting them.
+        // Ask client to validate accounts before accepting them: the request waits in the
+        // cache until the answer (here at once).
+        let request = self.next_request;
+        self.next_request = self.next_request.wrapping_add(1);
+        if self.pending_validation.len() >= PENDING_CAPACITY {
+            self.pending_validation.pop_first();
+        }
+        self.pending_validation.insert(request, new_accounts.iter().map(|(a, _)| *a).collect());
         let accounts = view_client_announce_account(new_accounts);
+        // The answer: the request is done. Pre-fix (`near-announce-cache-unpruned`), only an
+        // answer that kept something cleans up.
+        if !cfg!(feature = "near-announce-cache-unpruned") || !accounts.is_empty() {
+            self.pending_validation.remove(&request);
+        }
         for account in &accounts {
             self.routing_table.add_account(*account);
         }
@@ -222,9 +245,16 @@ impl p2p_types::Node for Node {
     }
 
     fn resources(&self) -> Resources {
+        let pending_bytes = self
+            .pending_validation
+            .values()
+            .fold(0usize, |b, batch| b.saturating_add(PENDING_ENTRY_BYTES).saturating_add(batch.len().saturating_mul(AnnounceAccount::WIRE_BYTES)));
         Resources {
-            tables: vec![("account_peers", self.routing_table.len(), Some(usize::from(self.nodes)))],
-            retained_bytes: self.routing_table.len().saturating_mul(AnnounceAccount::WIRE_BYTES),
+            tables: vec![
+                ("account_peers", self.routing_table.len(), Some(usize::from(self.nodes))),
+                ("pending_validation", self.pending_validation.len(), Some(PENDING_CAPACITY)),
+            ],
+            retained_bytes: self.routing_table.len().saturating_mul(AnnounceAccount::WIRE_BYTES).saturating_add(pending_bytes),
         }
     }
 }

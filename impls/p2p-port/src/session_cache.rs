@@ -12,19 +12,100 @@
 //! - `UdpNet::add_conn` — `udp.go:273-294` (`addConn`), the incident;
 //! - `UdpNet::send` — `udp.go:141-153` (`Send`: `GetOrCreate`, then write from the listener);
 //! - `UdpNet::dial` — `udp.go:162-173` (`Dial`: `net.DialUDP` on a fresh local port, `GetOrCreate`);
-//! - `SessionCache` — `session_cache.go:10-76` (`GetOrCreate`, `expire`).
+//! - `SessionCache` — `session_cache.go:10-76` (`GetOrCreate`, `expire`: the oldest session,
+//!   ties to the first met in the map's order).
 //!
-//! Go's `range` over a map visits entries in an unspecified (randomised) order. The port fixes
-//! one legal order: in `addConn`, expired connections first (oldest first), then live ones
-//! newest first, so the fixed code evicts the oldest connection; in `expire`, ascending peer id
-//! (so of two equally old sessions the lower id goes). The pre-fix panic does not depend on the
-//! order: the loop stops only at an expired entry, and reaching one is what panics.
-//! `time.Since(c.Created()) > maxUDPLife` is `now - created > life_ms` in virtual time.
+//! Go's `range` over a map visits entries in a randomised order, and the incident's eviction
+//! depends on it (the fixed code closes the *first expired* entry met, else the *last* one ranged
+//! over). The port keeps both maps as Go's runtime lays out a small map — one bucket of 8 slots
+//! (`bucketCnt`), a new key in the first empty slot, a deleted key leaving its slot empty
+//! (golang/go `src/runtime/map.go`, `mapassign` / `mapdelete`, go1.14–go1.21) — and ranges over
+//! them as `mapiterinit` / `mapiternext` do: from a random slot `offset` (`it.offset = uint8(r >>
+//! h.B & (bucketCnt - 1))`, `r = fastrand()`) visiting slot `(offset + i) & 7`. Every `range`
+//! draws its `r` from the input: a splitmix64 stream seeded by the configuration's `map_seed`
+//! byte, the node id and the count of ranges the node made ([`GoMap::range`]). The tables
+//! never exceed `capacity + 1 ≤ 5` entries, so the map never grows past one bucket (Go grows
+//! at a load factor of 6.5 per bucket); should a sixth to eighth key arrive, it still fits,
+//! and a ninth would take an overflow slot appended after the bucket (Go chains an overflow
+//! bucket, ranged after the first with the same offset — the port ranges the slots as one
+//! ring instead, which no configuration reaches). `time.Since(c.Created()) > maxUDPLife` is
+//! `now - created > life_ms` in virtual time.
 //! The UDP layer has no notion of a peer leaving: entries stay until evicted.
 
 use p2p_types::session_cache::{Command, Config, Msg, Obs, EPHEMERAL_PORTS, ENTRY_BYTES};
 use p2p_types::{Fault, Millis, NodeId, Outbox, Resources, TimerId};
-use std::collections::BTreeMap;
+
+/// Go's `bucketCnt`: slots of a map bucket.
+const BUCKET_CNT: usize = 8;
+
+/// A small Go map (one bucket): keys in slots, in the order `mapassign` put them. See the module
+/// documentation for the upstream code this follows.
+#[derive(Debug, Clone)]
+struct GoMap<K, V> {
+    slots: Vec<Option<(K, V)>>,
+    /// The node's source of `fastrand` values: seed and ranges made so far.
+    seed: u64,
+    ranges: u64,
+}
+
+impl<K: PartialEq + Copy, V: Copy> GoMap<K, V> {
+    fn new(seed: u64) -> Self {
+        GoMap { slots: vec![None; BUCKET_CNT], seed, ranges: 0 }
+    }
+    fn len(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+    fn get(&self, k: &K) -> Option<&V> {
+        self.slots.iter().flatten().find(|(key, _)| key == k).map(|(_, v)| v)
+    }
+    fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+    /// `mapassign`: an existing key's value is replaced in place; a new key takes the first
+    /// empty slot (an overflow slot after the bucket when none is left).
+    fn insert(&mut self, k: K, v: V) {
+        if let Some(slot) = self.slots.iter_mut().flatten().find(|(key, _)| *key == k) {
+            slot.1 = v;
+            return;
+        }
+        match self.slots.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => *slot = Some((k, v)),
+            None => self.slots.push(Some((k, v))),
+        }
+    }
+    /// `mapdelete`: the slot is emptied (`emptyOne`), the others stay where they are.
+    fn remove(&mut self, k: &K) {
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.as_ref().is_some_and(|(key, _)| key == k)) {
+            *slot = None;
+        }
+    }
+    /// `for k, v := range m`: the entries from a random slot on (`mapiterinit` / `mapiternext`),
+    /// the randomness drawn from the input (module documentation).
+    fn range(&mut self) -> Vec<(K, V)> {
+        self.ranges = self.ranges.saturating_add(1);
+        let r = splitmix64(self.seed ^ self.ranges.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let slots = self.slots.len().max(1);
+        let offset = usize::try_from(r & 7).unwrap_or(0);
+        (0..slots)
+            .filter_map(|i| {
+                let at = offset.saturating_add(i).checked_rem(slots).unwrap_or(0);
+                self.slots.get(at).copied().flatten()
+            })
+            .collect()
+    }
+    /// The keys, for observations (slot order; callers sort).
+    fn keys(&self) -> Vec<K> {
+        self.slots.iter().flatten().map(|(k, _)| *k).collect()
+    }
+}
+
+/// splitmix64's output function: the port's stand-in for Go's `fastrand`.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 /// The secure-session cache (`session_cache.go:20-24`): public key (here the node id) to the
 /// time the session was stored.
@@ -33,15 +114,15 @@ struct SessionCache {
     /// `maxSessions` (scaled: the configuration's capacity).
     max_sessions: usize,
     /// `sessions map[p2pcrypto.PublicKey]*storedSession`: peer to `ts`.
-    sessions: BTreeMap<NodeId, Millis>,
+    sessions: GoMap<NodeId, Millis>,
 }
 
 impl SessionCache {
     /// `expire` (`session_cache.go:43-52`): removes the entry with the oldest `ts`; of equal ones
-    /// the first met (ascending id: strict `Before`).
+    /// the first met in the map's order (strict `Before`).
     fn expire(&mut self) {
         let mut key: Option<(NodeId, Millis)> = None;
-        for (&k, &ts) in &self.sessions {
+        for (k, ts) in self.sessions.range() {
             if key.is_none_or(|(_, kts)| ts < kts) {
                 key = Some((k, ts));
             }
@@ -77,7 +158,7 @@ struct UdpConn {
 struct UdpNet {
     cache: SessionCache,
     /// `incomingConn map[string]udpConn`, keyed by source address `(peer, port)`.
-    incoming_conn: BTreeMap<(NodeId, u8), UdpConn>,
+    incoming_conn: GoMap<(NodeId, u8), UdpConn>,
     /// `maxUDPConn` (scaled).
     max_udp_conn: usize,
     /// `maxUDPLife` in ms.
@@ -92,23 +173,8 @@ impl UdpNet {
         now.saturating_sub(c.created) > self.max_udp_life
     }
 
-    /// The order in which this port's `range n.incomingConn` visits entries (see the module doc).
-    fn range_order(&self, now: Millis) -> Vec<(NodeId, u8)> {
-        let mut expired: Vec<((NodeId, u8), Millis)> = Vec::new();
-        let mut live: Vec<((NodeId, u8), Millis)> = Vec::new();
-        for (&k, c) in &self.incoming_conn {
-            if self.expired(now, c) {
-                expired.push((k, c.created));
-            } else {
-                live.push((k, c.created));
-            }
-        }
-        expired.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-        live.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        expired.into_iter().chain(live).map(|(k, _)| k).collect()
-    }
-
-    /// `addConn` (`udp.go:273-294` at `d1b3fbe8`).
+    /// `addConn` (`udp.go:273-294` at `d1b3fbe8`): when the table is full, range over it; the
+    /// first expired entry met is deleted and closed, else the last entry ranged over is.
     ///
     /// # Errors
     /// Under `spacemesh-session-cache-evict` (`udp.go:278-283` at `e090af3b`): an expired entry
@@ -117,9 +183,8 @@ impl UdpNet {
         let mut evicted = false;
         let mut lastk: Option<(NodeId, u8)> = None;
         if self.incoming_conn.len() >= self.max_udp_conn {
-            for k in self.range_order(now) {
+            for (k, c) in self.incoming_conn.range() {
                 lastk = Some(k);
-                let Some(c) = self.incoming_conn.get(&k).copied() else { continue };
                 if self.expired(now, &c) {
                     self.incoming_conn.remove(&k);
                     if cfg!(feature = "spacemesh-session-cache-evict") {
@@ -146,7 +211,6 @@ impl UdpNet {
         self.incoming_conn.insert(addr, ucw);
         Ok(())
     }
-
     /// A packet arrives at the listening socket from `(from, port)` (`udp.go:222-265`).
     fn on_packet(&mut self, now: Millis, from: NodeId, port: u8) -> Result<(), Fault> {
         let addr = (from, port);
@@ -181,14 +245,16 @@ pub struct Node {
 }
 
 impl Node {
-    /// Node `id` of `nodes` with both tables of `config.capacity` entries.
+    /// Node `id` of `nodes` with both tables of `config.capacity` entries; the maps' iteration
+    /// order is drawn from `config.map_seed` and the node id.
     pub fn new(id: NodeId, _nodes: u8, config: &Config) -> Self {
         let cap = usize::from(config.capacity);
+        let seed = splitmix64(u64::from(config.map_seed) << 8 | u64::from(id));
         Node {
             id,
             net: UdpNet {
-                cache: SessionCache { max_sessions: cap, sessions: BTreeMap::new() },
-                incoming_conn: BTreeMap::new(),
+                cache: SessionCache { max_sessions: cap, sessions: GoMap::new(seed) },
+                incoming_conn: GoMap::new(splitmix64(seed)),
                 max_udp_conn: cap,
                 max_udp_life: config.life_ms,
                 last_port: 0,
@@ -233,10 +299,11 @@ impl p2p_types::Node for Node {
         Ok(())
     }
     fn observe(&self) -> Obs {
-        Obs {
-            sessions: self.net.cache.sessions.keys().copied().collect(),
-            conns: self.net.incoming_conn.keys().copied().collect(),
-        }
+        let mut sessions = self.net.cache.sessions.keys();
+        let mut conns = self.net.incoming_conn.keys();
+        sessions.sort_unstable();
+        conns.sort_unstable();
+        Obs { sessions, conns }
     }
     fn resources(&self) -> Resources {
         let s = self.net.cache.sessions.len();

@@ -29,8 +29,8 @@ struct Run {
     diverged: Option<String>,
     port_stop: Option<Stop>,
     port_quiet: bool,
-    sent: u64,
-    events: u64,
+    /// Over the exact budget (messages or bytes) at the end.
+    over: bool,
 }
 
 /// Runs `s` through port and model in lockstep, comparing after every step and after the drain.
@@ -55,22 +55,26 @@ fn lockstep(s: &Schedule<Announce>) -> Run {
         diverged = Some(format!("drain: sent {} vs {}", a.sent, b.sent));
     }
     let st = port.stats().clone();
-    Run { diverged, port_stop: port.stopped().cloned(), port_quiet, sent: st.sent, events: st.external_events }
+    let budget = Announce::budget(s.nodes, &Config, &st, port.now());
+    Run { diverged, port_stop: port.stopped().cloned(), port_quiet, over: st.sent > budget.messages || st.sent_bytes > budget.bytes }
 }
 
 /// Runs `s` on one implementation and checks every property after the drain.
 fn check_properties(imp: &'static dyn P2pImpl, s: &Schedule<Announce>) -> Result<(), String> {
     let (mut sim, _) = sim(imp, s.nodes, Limits::default());
-    let bound = Announce::amplification_bound(s.nodes, &Config);
+    let over = |sim: &Sim<AnnounceNode>| {
+        let st = sim.stats();
+        let b = Announce::budget(s.nodes, &Config, st, sim.now());
+        (st.sent > b.messages || st.sent_bytes > b.bytes).then(|| format!("sent {} messages / {} bytes > budget {b:?} ({st:?})", st.sent, st.sent_bytes))
+    };
     for (i, step) in s.steps.iter().enumerate() {
         let r = sim.step(step);
         if !r.faults.is_empty() {
             return Err(format!("faults {:?}", r.faults));
         }
-        // Amortized over every prefix of the run, not only over the whole run.
-        let st = sim.stats();
-        if st.sent > bound * st.external_events.max(1) {
-            return Err(format!("after step {i}: sent {} > bound {bound} x {} events", st.sent, st.external_events));
+        // Over every prefix of the run, not only over the whole run.
+        if let Some(e) = over(&sim) {
+            return Err(format!("after step {i}: {e}"));
         }
         for (id, res) in sim.resources() {
             for (name, entries, cap) in &res.tables {
@@ -88,10 +92,13 @@ fn check_properties(imp: &'static dyn P2pImpl, s: &Schedule<Announce>) -> Result
     if !quiet {
         return Err("not quiet after the drain".into());
     }
-    let st = sim.stats();
-    let bound = bound * st.external_events.max(1);
-    if st.sent > bound {
-        return Err(format!("sent {} > bound {bound} ({} events)", st.sent, st.external_events));
+    if let Some(e) = over(&sim) {
+        return Err(format!("after the drain: {e}"));
+    }
+    for (id, res) in sim.resources() {
+        if res.retained_bytes > Announce::retained_bound(s.nodes, &Config) {
+            return Err(format!("node {id} retains {} bytes", res.retained_bytes));
+        }
     }
     let obs = sim.observe();
     Announce::check_converged(&Config, &obs)?;
@@ -159,7 +166,7 @@ fn seeds_are_calm_and_agree_in_both_builds() {
 fn incident_storms_only_in_the_bug_build() {
     for (n, s) in [(8, announce::incident()), (4, announce::incident_for(4)), (3, announce::incident_for(3))] {
         let run = lockstep(&s);
-        let over = run.sent > Announce::amplification_bound(n, &Config) * run.events;
+        let over = run.over;
         if BUG {
             // Never quiet (or the drain fills the in-flight cap), and more messages per event than
             // the fixed protocol may send.
@@ -252,8 +259,8 @@ fn port_agrees_with_model_on_random_schedules() {
 fn storm_table() {
     let build = if BUG { "bug (near-announce-exact-match)" } else { "default (fixed)" };
     println!("storm_table, {build} build; incident_for(n): n-1 validators announce epoch 1, node n-1 rejoins, they announce epoch 2, 512 steps, then the drain budget (in-flight cap lifted to 10^6)");
-    println!("| nodes | announcements | messages sent (schedule + drain) | messages / announcement | n(n-1) | stop | quiet |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| nodes | announcements | messages sent (schedule + drain) | messages / announcement | n(n-1) | bytes / announcement | n(n-1)(H+A) | budget (messages / bytes) | stop | quiet |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for n in [4u8, 8, 16] {
         let s = announce::incident_for(n);
         let (mut port, _) = sim(&p2p_port::Port, n, Limits { max_in_flight: 1_000_000, ..Limits::default() });
@@ -266,12 +273,17 @@ fn storm_table() {
         let announcements = s.steps.iter().filter(|st| matches!(st, Step::Command { .. })).count() as u64;
         let stop = port.stopped().map_or("-".to_string(), |s| format!("{s:?}"));
         let per = st.sent as f64 / announcements as f64;
-        println!("| {n} | {announcements} | {} | {per:.1} | {} | {stop} | {quiet} |", st.sent, u64::from(n) * u64::from(n - 1));
+        let per_bytes = st.sent_bytes as f64 / announcements as f64;
+        let nn1 = u64::from(n) * u64::from(n - 1);
+        let per_announcement_bytes = nn1 * (announce::SYNC_HEADER_BYTES + AnnounceAccount::WIRE_BYTES as u64);
+        let budget = Announce::budget(n, &Config, st, port.now());
+        println!("| {n} | {announcements} | {} | {per:.1} | {nn1} | {per_bytes:.1} | {per_announcement_bytes} | {} / {} | {stop} | {quiet} |", st.sent, budget.messages, budget.bytes);
         if BUG {
             assert!(!quiet, "n={n}");
+            assert!(st.sent > budget.messages && st.sent_bytes > budget.bytes, "n={n}");
         } else {
             assert!(quiet && port.stopped().is_none(), "n={n}");
-            assert!(per <= f64::from(n) * f64::from(n - 1), "n={n}: {per}");
+            assert!(st.sent <= budget.messages && st.sent_bytes <= budget.bytes, "n={n}: {st:?} {budget:?}");
         }
     }
     println!("\nround by round (cap lifted to 10^6 in flight): messages sent in round r");
@@ -332,6 +344,11 @@ fn exec_rate() {
 fn component_name_and_bounds() {
     assert_eq!(Announce::NAME, "p2p_announce");
     assert_eq!(Announce::amplification_bound(4, &Config), 32);
+    // n(n-1) = 12 messages and 12·(2+3) bytes per announcement; a join: 3 syncs of at most
+    // 2+3·4 bytes, plus what the joiner may relay of the 2 earlier announcements.
+    let st = |commands, joins, commands_before_joins| p2p_types::sim::Stats { commands, joins, commands_before_joins, ..Default::default() };
+    assert_eq!(Announce::budget(4, &Config, &st(1, 0, 0), 0), p2p_types::Budget { messages: 12, bytes: 60 });
+    assert_eq!(Announce::budget(4, &Config, &st(2, 1, 2), 0), p2p_types::Budget { messages: 24 + 3 + 6, bytes: 120 + 42 + 30 });
     let _: &dyn Node<Msg = Msg, Command = Command, Obs = announce::Obs> = &p2p_port::announce::Node::new(0, 2, &Config);
 }
 

@@ -24,7 +24,7 @@
 //! epoch; upstream adds the account name, the peer's public key, the epoch hash and a signature).
 
 use crate::schedule::{Component, Reader, Schedule, Step};
-use crate::{Millis, NodeId, Properties};
+use crate::{sim, Budget, Millis, NodeId, Properties};
 
 /// An account id. Account `i` is owned (announced) by node `i`.
 pub type AccountId = u8;
@@ -54,6 +54,28 @@ pub struct AnnounceAccount {
 impl AnnounceAccount {
     /// Bytes of one announcement on the wire and in a routing table (account, peer, epoch).
     pub const WIRE_BYTES: usize = 3;
+}
+
+/// Capacity of the port's cache of view-client requests in flight (`p2p_port::announce`): nearcore
+/// sizes its network caches at 10,000 entries (`ANNOUNCE_ACCOUNT_CACHE_SIZE`, `routing.rs` line 31
+/// at 06a49675). The fixed code empties it as answers come (synchronously here), so it holds
+/// nothing between events; [`Announce::retained_bound`] allows it full all the same, as the
+/// resources oracle allows every table its capacity.
+pub const PENDING_CAPACITY: usize = 10_000;
+
+/// Bytes of one entry of that cache beside its announcements: the request id.
+pub const PENDING_ENTRY_BYTES: usize = 8;
+
+/// Bytes of a [`Msg::Sync`] beside its announcements: the message tag and the batch length.
+pub const SYNC_HEADER_BYTES: u64 = 2;
+
+/// `Sync(batch)`: [`SYNC_HEADER_BYTES`] + [`AnnounceAccount::WIRE_BYTES`] per announcement.
+impl crate::Wire for Msg {
+    fn wire_bytes(&self) -> u64 {
+        let Msg::Sync(batch) = self;
+        let per = u64::try_from(AnnounceAccount::WIRE_BYTES).unwrap_or(u64::MAX);
+        SYNC_HEADER_BYTES.saturating_add(per.saturating_mul(u64::try_from(batch.len()).unwrap_or(u64::MAX)))
+    }
 }
 
 /// The component's configuration: none (the schedule encodes no configuration bytes). The
@@ -147,6 +169,49 @@ impl Properties for Announce {
     /// flips of two in-flight epochs multiply (see [`incident`]).
     fn amplification_bound(nodes: u8, _config: &Config) -> u64 {
         n2(nodes).saturating_mul(2)
+    }
+
+    /// The exact budget (derivation: docs/network-oracles.md §1), `n` nodes, `C` commands, `J`
+    /// joins, `c_j` the commands before join `j`, `E` = [`EPOCHS`], `H` = [`SYNC_HEADER_BYTES`],
+    /// `A` = [`AnnounceAccount::WIRE_BYTES`]:
+    ///
+    /// - messages ≤ `n(n-1)·C + (n-1)·J + (n-1)·min(Σc_j, J·n·E)`;
+    /// - bytes ≤ `n(n-1)(H+A)·C + (n-1)(H+A·n)·J + (n-1)(H+A)·min(Σc_j, J·n·E)`.
+    ///
+    /// Every message is a full sync to a joiner (one per live peer per join) or the broadcast of
+    /// an *acceptance* (a handler call that changed the table, to at most `n-1` peers, carrying
+    /// only the announcements it accepted). A node accepts each announcement at most once per
+    /// life (epochs only grow); an acceptance is charged to the newest announcement it took:
+    /// to the command that made it if the node's life had begun by then (`n` node lives per
+    /// command, the owner's included: `n(n-1)` messages), else to the join that began the life
+    /// (at most `c_j` earlier announcements, and at most `E` per account). Drops, duplicates and
+    /// leaves add nothing: a copy of an announcement already taken is not news.
+    fn budget(nodes: u8, _config: &Config, stats: &sim::Stats, _now: Millis) -> Budget {
+        let n = u64::from(nodes);
+        let p = n.saturating_sub(1);
+        let (h, a) = (SYNC_HEADER_BYTES, u64::try_from(AnnounceAccount::WIRE_BYTES).unwrap_or(u64::MAX));
+        let late = stats.commands_before_joins.min(stats.joins.saturating_mul(n).saturating_mul(u64::from(EPOCHS)));
+        let messages = n.saturating_mul(p).saturating_mul(stats.commands).saturating_add(p.saturating_mul(stats.joins)).saturating_add(p.saturating_mul(late));
+        let bytes = n
+            .saturating_mul(p)
+            .saturating_mul(h.saturating_add(a))
+            .saturating_mul(stats.commands)
+            .saturating_add(p.saturating_mul(h.saturating_add(a.saturating_mul(n))).saturating_mul(stats.joins))
+            .saturating_add(p.saturating_mul(h.saturating_add(a)).saturating_mul(late));
+        Budget { messages, bytes }
+    }
+
+    /// A routing table holds one entry per account (`n·A` bytes), and the cache of view-client
+    /// requests in flight at most [`PENDING_CAPACITY`] batches of at most `n` accounts.
+    fn retained_bound(nodes: u8, _config: &Config) -> usize {
+        let table = usize::from(nodes).saturating_mul(AnnounceAccount::WIRE_BYTES);
+        let batch = PENDING_ENTRY_BYTES.saturating_add(table);
+        table.saturating_add(PENDING_CAPACITY.saturating_mul(batch))
+    }
+
+    /// Once quiet a node needs its routing table only (`n·A` bytes): no request is in flight.
+    fn quiet_bound(nodes: u8, _config: &Config) -> usize {
+        usize::from(nodes).saturating_mul(AnnounceAccount::WIRE_BYTES)
     }
 
     /// `(max_in_flight + 16·n³ deliveries, 1 s)`: every message in flight at the end (at most the
@@ -314,6 +379,23 @@ pub fn incident_for(nodes: u8) -> Schedule<Announce> {
     schedule(nodes, steps)
 }
 
+/// The regression of the leak (issue 25 item 4; feature `near-announce-cache-unpruned`, the class
+/// of nearcore PR 1706: a cache whose entries are removed on one path only). Three nodes;
+/// validator 0 announces epoch 1 and it spreads; node 2 leaves and rejoins, gets the full sync
+/// from 0 and 1 and relays what it accepted to both, for whom it is stale. Nothing is wrong in a
+/// single run (no storm, tables agree, every table within its capacity); repeated by the leak
+/// oracle, each repetition leaves nodes 0 and 1 one more unanswered request in the pre-fix
+/// cache, so their retained bytes grow with the repetitions (measured, node 0: 19, 27, 43 and 75
+/// bytes once quiet for k = 1, 2, 4, 8, one 8-byte request more per repetition; the fixed code
+/// retains its 3-byte table whatever k).
+pub fn leak_incident() -> Schedule<Announce> {
+    let mut steps = vec![cmd(0, 1)];
+    deliver_all(&mut steps, 4);
+    steps.extend([Step::Leave(2), Step::Join(2)]);
+    deliver_all(&mut steps, 6);
+    schedule(3, steps)
+}
+
 /// The regression of the incident: [`incident_for`] with 8 nodes ([`Announce::MAX_NODES`]).
 ///
 /// Upstream: near/nearcore, before PR 1688 (November 2019): `chain/network/src/peer_manager.rs`,
@@ -336,6 +418,7 @@ mod tests {
     fn seeds_and_incident_round_trip() {
         let mut all = seeds();
         all.push(("incident", incident()));
+        all.push(("leak", leak_incident()));
         for (name, s) in all {
             assert_eq!(decode::<Announce>(&encode(&s)), s, "{name}");
         }

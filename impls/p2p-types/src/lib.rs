@@ -107,12 +107,37 @@ impl<M: Clone> Outbox<M> {
     }
 }
 
+/// A message's size on the wire, bytes: what the byte budget of the amplification oracle counts
+/// (`sim::Stats::sent_bytes`). Each component documents its encoding at the implementation
+/// (a one-byte tag and the payload's fields; lengths one byte).
+pub trait Wire {
+    /// Bytes of this message on the wire.
+    fn wire_bytes(&self) -> u64;
+}
+
+/// A one-byte message (the simulation's own tests use `u8` messages).
+impl Wire for u8 {
+    fn wire_bytes(&self) -> u64 {
+        1
+    }
+}
+
+/// What a component's protocol allows the whole network to send over a run (the amplification
+/// oracle, checked after every step and after the drain): messages and their bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Most messages sent so far.
+    pub messages: u64,
+    /// Most bytes sent so far (the sum of [`Wire::wire_bytes`]).
+    pub bytes: u64,
+}
+
 /// One node of a protocol: a deterministic state machine driven by the simulation. Every
 /// method gets the virtual time `now` and an [`Outbox`]; an `Err` is a [`Fault`] (the node then
 /// leaves the network). Implementations never panic (workspace lints).
 pub trait Node: Send {
     /// A message on the wire (shared by both implementations of the component).
-    type Msg: Clone + Debug + Ord + Send;
+    type Msg: Clone + Debug + Ord + Send + Wire;
     /// An external event addressed to this node (e.g. "announce account 3 for epoch 2").
     type Command: Clone + Debug + Send;
     /// What the node shows the comparison after every step: both implementations must agree on it.
@@ -216,6 +241,22 @@ pub trait Properties: schedule::Component {
     /// growing with time. The oracle checks it amortized: after every step and after the drain,
     /// messages sent so far ≤ bound × max(1, events so far).
     fn amplification_bound(nodes: u8, config: &Self::Config) -> u64;
+    /// The exact budget of the run so far, from the events the simulation counted (`stats`:
+    /// commands, joins and the commands before each, leaves, drops and duplicates) and the
+    /// virtual time `now`. Each component derives its own from the protocol
+    /// (docs/network-oracles.md); the default is [`Self::amplification_bound`] per event
+    /// (external or injected, at least one) with no byte limit.
+    fn budget(nodes: u8, config: &Self::Config, stats: &sim::Stats, now: Millis) -> Budget {
+        let _ = now;
+        let events = stats.external_events.saturating_add(stats.injected).max(1);
+        Budget { messages: Self::amplification_bound(nodes, config).saturating_mul(events), bytes: u64::MAX }
+    }
+    /// Most bytes one node may retain ([`Resources::retained_bytes`]) at any time: its tables at
+    /// capacity. Default: 1 KiB per node of the network.
+    fn retained_bound(nodes: u8, config: &Self::Config) -> usize {
+        let _ = config;
+        usize::from(nodes).saturating_mul(1024)
+    }
     /// Budget of the drain after the schedule: `(deliveries and timer firings, virtual ms)`.
     fn drain_budget(nodes: u8, config: &Self::Config) -> (usize, Millis);
     /// After the drain: do the live nodes agree (e.g. identical routing tables)?
@@ -223,6 +264,22 @@ pub trait Properties: schedule::Component {
     /// # Errors
     /// What disagrees, in one line (it becomes the finding's verdict).
     fn check_converged(config: &Self::Config, obs: &[Option<Self::Obs>]) -> Result<(), String>;
+    /// Most bytes one node needs once the network is quiet (nothing in flight, no timer due): the
+    /// leak oracle names growth with the repetitions of a schedule only above it, so tables that
+    /// fill towards their capacity as a repeated schedule runs longer are no leak. Default:
+    /// [`Self::retained_bound`] (every table may be full when quiet).
+    fn quiet_bound(nodes: u8, config: &Self::Config) -> usize {
+        Self::retained_bound(nodes, config)
+    }
+    /// Whether two implementations' observations of one node disagree on what the protocol
+    /// guarantees, and on what: `None` if they agree; `Some("")` if they differ anywhere (the
+    /// runner then names the first differing field); `Some(name)` names the guarantee broken
+    /// (`observation.<name>` in the signature). Default: the observations must be equal; a
+    /// component whose protocol leaves a choice to the implementation (which entry to evict)
+    /// compares only what every correct choice shares.
+    fn disagreement(a: &Self::Obs, b: &Self::Obs) -> Option<&'static str> {
+        (a != b).then_some("")
+    }
     /// After the drain: liveness (e.g. two peers that both want a stream have one, setup
     /// attempts per virtual minute under the cooldown's bound). Default: nothing to check.
     ///

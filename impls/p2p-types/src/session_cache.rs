@@ -22,7 +22,7 @@
 //! local address picks a fresh ephemeral port), so a single peer can fill a table.
 
 use crate::schedule::{Component, Reader, Schedule, Step, MAX_STEPS};
-use crate::{sim, Millis, NodeId, Properties};
+use crate::{sim, Budget, Millis, NodeId, Properties};
 
 /// Largest capacity of the two tables (`maxUDPConn`, `maxSessions`, scaled down).
 pub const MAX_CAPACITY: u8 = 4;
@@ -31,9 +31,13 @@ pub const EPHEMERAL_PORTS: u8 = 3;
 /// Wire bytes retained per table entry (key and timestamp), for [`crate::Resources::retained_bytes`].
 pub const ENTRY_BYTES: usize = 16;
 
-/// The component's configuration (config bytes: `[capacity][lifetime]`).
+/// The component's configuration (config bytes: `[capacity][lifetime][map seed]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
+    /// Seed of Go's map iteration order: a `range` over a map starts at a random slot
+    /// (`runtime.mapiterinit`, `fastrand`); the port of the upstream code takes that randomness
+    /// from the input, through this byte (see `p2p_port::session_cache`). The model ignores it.
+    pub map_seed: u8,
     /// Capacity of both tables, `1..=MAX_CAPACITY` (upstream 2048 each); byte `b` gives `1 + b % 4`.
     pub capacity: u8,
     /// Lifetime of an incoming connection in ms (`maxUDPLife`, upstream 24 h), `1..=64` s; byte `b`
@@ -43,7 +47,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { capacity: 1, life_ms: 1000 }
+        Config { map_seed: 0, capacity: 1, life_ms: 1000 }
     }
 }
 
@@ -76,6 +80,16 @@ pub enum Msg {
     Pong,
 }
 
+/// `Ping`: tag and port, 2 bytes; `Pong`: the tag, 1 byte.
+impl crate::Wire for Msg {
+    fn wire_bytes(&self) -> u64 {
+        match self {
+            Msg::Ping { .. } => 2,
+            Msg::Pong => 1,
+        }
+    }
+}
+
 /// A node's observable state: the keys of both tables, sorted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Obs {
@@ -98,12 +112,14 @@ impl Component for SessionCache {
     fn decode_config(r: &mut Reader<'_>) -> Config {
         let capacity = 1u8.saturating_add(r.u8().unwrap_or(0).checked_rem(MAX_CAPACITY).unwrap_or(0));
         let life_s = 1u64.saturating_add(u64::from(r.u8().unwrap_or(0).checked_rem(64).unwrap_or(0)));
-        Config { capacity, life_ms: life_s.saturating_mul(1000) }
+        let map_seed = r.u8().unwrap_or(0);
+        Config { map_seed, capacity, life_ms: life_s.saturating_mul(1000) }
     }
     fn encode_config(config: &Config, out: &mut Vec<u8>) {
         out.push(config.capacity.saturating_sub(1));
         let life_s = config.life_ms.checked_div(1000).unwrap_or(0).saturating_sub(1);
         out.push(u8::try_from(life_s).unwrap_or(u8::MAX));
+        out.push(config.map_seed);
     }
     fn decode_command(r: &mut Reader<'_>, nodes: u8) -> Option<Command> {
         let tag = r.u8()?;
@@ -126,6 +142,20 @@ impl Properties for SessionCache {
     /// so the bound adds [`MAX_STEPS`]. Table evictions never send.
     fn amplification_bound(_nodes: u8, _config: &Config) -> u64 {
         2u64.saturating_add(u64::try_from(MAX_STEPS).unwrap_or(u64::MAX))
+    }
+    /// Exact (docs/network-oracles.md §2): every command sends at most one ping (2 bytes), every
+    /// delivered ping is answered by one pong (1 byte), a pong is never answered, and each ping
+    /// the schedule duplicates is delivered (and answered) once more: messages ≤ `2·C + D`,
+    /// bytes ≤ `3·C + D` (`C` commands, `D` duplicates). Evictions and expiry never send.
+    fn budget(_nodes: u8, _config: &Config, stats: &sim::Stats, _now: Millis) -> Budget {
+        Budget {
+            messages: stats.commands.saturating_mul(2).saturating_add(stats.duplicates),
+            bytes: stats.commands.saturating_mul(3).saturating_add(stats.duplicates),
+        }
+    }
+    /// Both tables at capacity: `2·capacity·ENTRY_BYTES` per node, whatever the network size.
+    fn retained_bound(_nodes: u8, config: &Config) -> usize {
+        usize::from(config.capacity).saturating_mul(2).saturating_mul(ENTRY_BYTES)
     }
     /// No timers: the drain only delivers what is in flight, at most one ping per command or
     /// duplicate (at most [`MAX_STEPS`]) and the pong of each.
@@ -153,6 +183,22 @@ impl Properties for SessionCache {
     }
     fn check_liveness(_config: &Config, _obs: &[Option<Obs>], _stats: &sim::Stats, _now: Millis) -> Result<(), String> {
         Ok(())
+    }
+    /// What the protocol guarantees two implementations agree on: the tables' sizes, not their
+    /// keys. Which entry a full table gives up is the implementation's choice (upstream: the
+    /// first expired one met in Go's randomised map order, else the last one ranged over; the
+    /// model: the oldest), and a different choice is no bug. The sizes are guaranteed: a table
+    /// grows exactly when a key it lacks arrives, up to its capacity, and stays full once full,
+    /// so both have `min(capacity, distinct keys seen)` entries while neither has evicted and
+    /// `capacity` after. The messages sent per step (compared by the runner) are guaranteed too.
+    fn disagreement(a: &Obs, b: &Obs) -> Option<&'static str> {
+        if a.sessions.len() != b.sessions.len() {
+            Some("sessions.len")
+        } else if a.conns.len() != b.conns.len() {
+            Some("conns.len")
+        } else {
+            None
+        }
     }
     fn seeds() -> Vec<(&'static str, Schedule<Self>)> {
         vec![
@@ -185,7 +231,7 @@ fn seed_ping_pong() -> Schedule<SessionCache> {
     steps.push(Step::Advance(500));
     steps.push(send(1, 0));
     steps.extend(deliver(2));
-    Schedule { nodes: 2, config: Config { capacity: 2, life_ms: 10_000 }, steps }
+    Schedule { nodes: 2, config: Config { map_seed: 0, capacity: 2, life_ms: 10_000 }, steps }
 }
 
 /// Four nodes, capacity 2: node 0's tables fill and evict live (unexpired) entries, the path
@@ -199,7 +245,7 @@ fn seed_fill_and_evict_live() -> Schedule<SessionCache> {
     }
     steps.push(send(0, 2));
     steps.extend(deliver(2));
-    Schedule { nodes: 4, config: Config { capacity: 2, life_ms: 30_000 }, steps }
+    Schedule { nodes: 4, config: Config { map_seed: 0, capacity: 2, life_ms: 30_000 }, steps }
 }
 
 /// One peer dials three times: three source ports fill the receiver's connection table.
@@ -210,7 +256,7 @@ fn seed_dial_ports() -> Schedule<SessionCache> {
         steps.push(Step::Advance(200));
     }
     steps.extend(deliver(8));
-    Schedule { nodes: 3, config: Config { capacity: 3, life_ms: 20_000 }, steps }
+    Schedule { nodes: 3, config: Config { map_seed: 0, capacity: 3, life_ms: 20_000 }, steps }
 }
 
 /// Entries outlive their lifetime, but the tables are never full when a new peer arrives.
@@ -220,7 +266,7 @@ fn seed_expire_not_full() -> Schedule<SessionCache> {
     steps.push(Step::Advance(6_000));
     steps.push(send(2, 0));
     steps.extend(deliver(2));
-    Schedule { nodes: 3, config: Config { capacity: 3, life_ms: 5_000 }, steps }
+    Schedule { nodes: 3, config: Config { map_seed: 0, capacity: 3, life_ms: 5_000 }, steps }
 }
 
 /// A node leaves and rejoins with empty tables; the others keep their entries for it.
@@ -232,7 +278,7 @@ fn seed_leave_rejoin() -> Schedule<SessionCache> {
     steps.push(Step::Join(1));
     steps.push(send(1, 0));
     steps.extend(deliver(2));
-    Schedule { nodes: 3, config: Config { capacity: 2, life_ms: 60_000 }, steps }
+    Schedule { nodes: 3, config: Config { map_seed: 0, capacity: 2, life_ms: 60_000 }, steps }
 }
 
 /// The Tweedledee regression (go-spacemesh `p2p/net/udp.go:273-294` at `e090af3b`, fixed by
@@ -260,5 +306,5 @@ pub fn incident() -> Schedule<SessionCache> {
         steps.push(send(3, peer));
         steps.extend(deliver(2));
     }
-    Schedule { nodes: 5, config: Config { capacity: 2, life_ms: 10_000 }, steps }
+    Schedule { nodes: 5, config: Config { map_seed: 0, capacity: 2, life_ms: 10_000 }, steps }
 }

@@ -10,7 +10,7 @@
 //! [`Stop`] (the amplification and timer-storm oracles report it).
 
 use crate::schedule::Step;
-use crate::{Fault, Millis, Node, NodeId, Outbox, Resources, TimerId};
+use crate::{Fault, Millis, Node, NodeId, Outbox, Resources, TimerId, Wire};
 use std::collections::{BTreeMap, VecDeque};
 
 /// A message in flight.
@@ -70,6 +70,19 @@ pub struct Stats {
     /// (`Duplicate`). Each can provoke a reaction (a retry, an answer to the copy), so the
     /// amplification oracle budgets them like external events.
     pub injected: u64,
+    /// Bytes sent ([`Wire::wire_bytes`] of every message sent), over the whole run.
+    pub sent_bytes: u64,
+    /// Commands delivered to a live node (part of `external_events`).
+    pub commands: u64,
+    /// Joins (part of `external_events`).
+    pub joins: u64,
+    /// Leaves (part of `external_events`).
+    pub leaves: u64,
+    /// Messages the schedule duplicated (part of `injected`; the rest are drops).
+    pub duplicates: u64,
+    /// The sum over joins of the commands delivered before each (the announcements a joiner
+    /// may have missed and can still learn from messages in flight; docs/network-oracles.md).
+    pub commands_before_joins: u64,
 }
 
 /// What one step did.
@@ -176,7 +189,9 @@ impl<N: Node> Sim<N> {
         let mut sends = std::mem::take(&mut out.sends);
         sends.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         let count = u64::try_from(sends.len()).unwrap_or(u64::MAX);
+        let bytes = sends.iter().fold(0u64, |b, (_, m)| b.saturating_add(m.wire_bytes()));
         self.stats.sent = self.stats.sent.saturating_add(count);
+        self.stats.sent_bytes = self.stats.sent_bytes.saturating_add(bytes);
         report.sent = report.sent.saturating_add(count);
         if let Some(s) = self.stats.sent_by.get_mut(usize::from(id)) {
             *s = s.saturating_add(count);
@@ -274,6 +289,7 @@ impl<N: Node> Sim<N> {
             Step::Command { node, command } => {
                 if self.is_live(*node) {
                     self.stats.external_events = self.stats.external_events.saturating_add(1);
+                    self.stats.commands = self.stats.commands.saturating_add(1);
                     self.with_node(*node, &mut report, |n, now, out| n.on_command(now, command, out));
                 }
             }
@@ -294,6 +310,7 @@ impl<N: Node> Sim<N> {
                 if let Some(env) = self.pick(*i).and_then(|pos| self.in_flight.get(pos)).cloned() {
                     self.in_flight.push_back(env);
                     self.stats.injected = self.stats.injected.saturating_add(1);
+                    self.stats.duplicates = self.stats.duplicates.saturating_add(1);
                     if self.in_flight.len() > self.limits.max_in_flight {
                         self.stopped = Some(Stop::InFlight(self.in_flight.len()));
                     }
@@ -311,6 +328,8 @@ impl<N: Node> Sim<N> {
             Step::Join(id) => {
                 if !self.is_live(*id) && usize::from(*id) < self.nodes.len() {
                     self.stats.external_events = self.stats.external_events.saturating_add(1);
+                    self.stats.joins = self.stats.joins.saturating_add(1);
+                    self.stats.commands_before_joins = self.stats.commands_before_joins.saturating_add(self.stats.commands);
                     let fresh = (self.make)(*id);
                     if let Some(slot) = self.nodes.get_mut(usize::from(*id)) {
                         *slot = Some(fresh);
@@ -327,6 +346,7 @@ impl<N: Node> Sim<N> {
             Step::Leave(id) => {
                 if self.is_live(*id) {
                     self.stats.external_events = self.stats.external_events.saturating_add(1);
+                    self.stats.leaves = self.stats.leaves.saturating_add(1);
                     self.remove(*id, &mut report);
                 }
             }

@@ -25,7 +25,7 @@
 //! a storm of `Init`/`Reset` at one instant of virtual time.
 
 use crate::schedule::{Component, Reader, Schedule, Step, MAX_STEPS};
-use crate::{sim, Millis, NodeId, Properties};
+use crate::{sim, Budget, Millis, NodeId, Properties};
 
 /// `checkInterval` (`streammanager/config.go:8` at `8f24ee77`): the discovery check tick.
 pub const TICK_MS: Millis = 30_000;
@@ -84,6 +84,13 @@ pub enum Msg {
     InitAck,
     /// The stream, or its setup, is torn down.
     Reset,
+}
+
+/// Every message is its tag: 1 byte.
+impl crate::Wire for Msg {
+    fn wire_bytes(&self) -> u64 {
+        1
+    }
 }
 
 /// A node's observable state.
@@ -155,6 +162,25 @@ impl Properties for StreamSetup {
         let n = u64::from(nodes);
         let per_event = 2u64.saturating_mul(u64::from(UNANSWERED_LIMIT)).saturating_mul(n).saturating_mul(n);
         per_event.saturating_add(u64::try_from(MAX_STEPS).unwrap_or(u64::MAX))
+    }
+    /// Exact (docs/network-oracles.md §3): an `Init` is a setup attempt, and a node life makes
+    /// at most one per peer per cooldown (the cooldown cache), so the `n + J` lives of a run of
+    /// `now` ms make at most `(n-1)·(n·⌊now/cooldown⌋ + n + J)` (the lives of one node id
+    /// are disjoint in time). Each delivered `Init` is answered by at most one `InitAck` or
+    /// `Reset`; `InitAck` and `Reset` are never answered; a `CloseStream` sends one `Reset`; a
+    /// duplicated message is answered at most once more. So messages ≤ `2·I + C + D` and, every
+    /// message being 1 byte, bytes the same.
+    fn budget(nodes: u8, config: &Config, stats: &sim::Stats, now: Millis) -> Budget {
+        let n = u64::from(nodes);
+        let periods = now.checked_div(config.cooldown_ms.max(1)).unwrap_or(0);
+        let lives = n.saturating_add(stats.joins);
+        let inits = n.saturating_sub(1).saturating_mul(n.saturating_mul(periods).saturating_add(lives));
+        let messages = inits.saturating_mul(2).saturating_add(stats.commands).saturating_add(stats.duplicates);
+        Budget { messages, bytes: messages }
+    }
+    /// Four tables of at most `n-1` peers each: `4·(n-1)·ENTRY_BYTES` per node.
+    fn retained_bound(nodes: u8, _config: &Config) -> usize {
+        usize::from(nodes.saturating_sub(1)).saturating_mul(4).saturating_mul(ENTRY_BYTES)
     }
     /// Enough virtual time for the slowest recovery (a lost setup times out after
     /// [`CONNECT_TIMEOUT_MS`], the cooldown passes, the next tick retries): 5 minutes; and

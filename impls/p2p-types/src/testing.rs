@@ -54,6 +54,13 @@ pub enum Msg {
     Value(u8),
 }
 
+/// `Value(v)`: tag and value, 2 bytes.
+impl crate::Wire for Msg {
+    fn wire_bytes(&self) -> u64 {
+        2
+    }
+}
+
 /// What a node shows: its value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Obs {
@@ -97,6 +104,10 @@ impl Properties for Toy {
     }
     fn drain_budget(_nodes: u8, _config: &Config) -> (usize, Millis) {
         (2_000, 10_000)
+    }
+    /// A quiet toy node needs its value only: nothing retained.
+    fn quiet_bound(_nodes: u8, _config: &Config) -> usize {
+        0
     }
     fn check_converged(_config: &Config, obs: &[Option<Obs>]) -> Result<(), String> {
         let mut live = obs.iter().zip(0u8..).filter_map(|(o, id)| o.as_ref().map(|o| (id, o.value)));

@@ -48,8 +48,8 @@ pub struct Outcome {
     pub port_sent: u64,
     /// Messages the model sent in the whole schedule.
     pub model_sent: u64,
-    /// The first step after which the port had sent more than `amplification_bound × external
-    /// events` (the differential runner's amplification oracle), if any.
+    /// The first step after which the port had sent more than its exact budget
+    /// (`Properties::budget`, the differential runner's amplification oracle), if any.
     pub amplification: Option<String>,
 }
 
@@ -64,13 +64,13 @@ where
     let (mut a, ra) = sim(port, s, build);
     let (mut b, rb) = sim(model, s, build);
     let mut out = Outcome::default();
-    compare(&mut out, None, &a, &b, &ra, &rb);
+    compare::<C, N>(&mut out, None, &a, &b, &ra, &rb);
     for (i, step) in s.steps.iter().enumerate() {
         let ra = a.step(step);
         let rb = b.step(step);
-        compare(&mut out, Some(i), &a, &b, &ra, &rb);
+        compare::<C, N>(&mut out, Some(i), &a, &b, &ra, &rb);
         if out.amplification.is_none() {
-            out.amplification = amplification::<C>(s, a.stats()).map(|e| format!("step {i}: {e}"));
+            out.amplification = amplification::<C>(s, a.stats(), a.now()).map(|e| format!("step {i}: {e}"));
         }
     }
     out.port_sent = a.stats().sent;
@@ -78,7 +78,9 @@ where
     (out, a, b)
 }
 
-fn compare<N: Node>(out: &mut Outcome, step: Option<usize>, a: &Sim<N>, b: &Sim<N>, ra: &StepReport, rb: &StepReport) {
+/// Compares what the runner compares: messages sent, faults, and each node's observation on
+/// what the protocol guarantees (`Properties::disagreement`).
+fn compare<C: Properties, N: Node<Obs = <C as Properties>::Obs>>(out: &mut Outcome, step: Option<usize>, a: &Sim<N>, b: &Sim<N>, ra: &StepReport, rb: &StepReport) {
     out.max_step_sent = out.max_step_sent.max(ra.sent);
     out.port_faults.extend(ra.faults.iter().map(|(n, f)| (step, *n, f.clone())));
     out.model_faults.extend(rb.faults.iter().map(|(n, f)| (step, *n, f.clone())));
@@ -91,19 +93,24 @@ fn compare<N: Node>(out: &mut Outcome, step: Option<usize>, a: &Sim<N>, b: &Sim<
         Some(format!("faults {:?} (port) vs {:?} (model)", ra.faults, rb.faults))
     } else {
         let (oa, ob) = (a.observe(), b.observe());
-        (oa != ob).then(|| format!("observations\n  port  {oa:?}\n  model {ob:?}"))
+        let differ = oa.iter().zip(&ob).any(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => C::disagreement(x, y).is_some(),
+            (None, None) => false,
+            _ => true,
+        });
+        differ.then(|| format!("observations\n  port  {oa:?}\n  model {ob:?}"))
     };
     if let Some(what) = what {
         out.divergence = Some(Divergence { step, what });
     }
 }
 
-/// The differential runner's amplification oracle: messages sent so far within
-/// `amplification_bound × max(external events, 1)`.
-pub fn amplification<C: Properties>(s: &Schedule<C>, stats: &p2p_types::sim::Stats) -> Option<String> {
-    let bound = C::amplification_bound(s.nodes, &s.config);
-    let events = stats.external_events.max(1);
-    (stats.sent > bound.saturating_mul(events)).then(|| format!("{} messages for {events} external events, bound {bound} per event", stats.sent))
+/// The differential runner's amplification oracle: messages and bytes sent so far within
+/// the component's exact budget (`Properties::budget` of the counters and virtual time `now`).
+pub fn amplification<C: Properties>(s: &Schedule<C>, stats: &p2p_types::sim::Stats, now: p2p_types::Millis) -> Option<String> {
+    let budget = C::budget(s.nodes, &s.config, stats, now);
+    (stats.sent > budget.messages || stats.sent_bytes > budget.bytes)
+        .then(|| format!("{} messages / {} bytes, budget {} / {} ({stats:?})", stats.sent, stats.sent_bytes, budget.messages, budget.bytes))
 }
 
 /// A deterministic byte generator (xorshift64*), so the random schedules are the same on
@@ -205,7 +212,7 @@ where
     if let Some(stop) = sim.stopped() {
         return Err(format!("stopped: {stop:?}"));
     }
-    if let Some(e) = amplification(s, sim.stats()) {
+    if let Some(e) = amplification(s, sim.stats(), sim.now()) {
         return Err(format!("amplification after the drain: {e}"));
     }
     if !quiet {
@@ -215,6 +222,10 @@ where
     C::check_converged(&s.config, &obs)?;
     C::check_liveness(&s.config, &obs, sim.stats(), sim.now())?;
     for (id, r) in sim.resources() {
+        let bound = C::retained_bound(s.nodes, &s.config);
+        if r.retained_bytes > bound {
+            return Err(format!("node {id}: retains {} bytes > {bound}", r.retained_bytes));
+        }
         for (name, len, cap) in r.tables {
             if cap.is_some_and(|c| len > c) {
                 return Err(format!("node {id}: table {name} holds {len} > capacity {cap:?}"));
