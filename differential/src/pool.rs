@@ -14,6 +14,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod first_use;
+pub mod stats;
+mod wide;
+pub use wide::runs_in_both;
+
+/// `diverge corpus build`'s default state count for a preset (`None`: every vector state):
+/// every one for minimal, 8 for mainnet, where each prepared state costs tens of MB per
+/// implementation. The wide crafted states come on top.
+pub fn default_max_states(preset: &str) -> Option<usize> {
+    (preset == "mainnet").then_some(8)
+}
+
 /// Pool format version, bumped when the selection rule or layout changes.
 pub const POOL_FORMAT: u32 = 1;
 
@@ -41,6 +53,10 @@ pub struct Manifest {
     pub spec_version: String,
     /// The states, in id order.
     pub states: Vec<PoolEntry>,
+    /// The states are not shipped, only this manifest: [`StatePool::load`] builds missing ones
+    /// from the spec vectors and checks them against it (`pool/first_use.rs`). Set for mainnet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub built_at_first_use: bool,
 }
 
 /// Errors reading or building a pool.
@@ -94,12 +110,20 @@ impl<E: EthSpec> StatePool<E> {
         if manifest.states.is_empty() {
             return Err(PoolError::Manifest { path, reason: "no states".to_string() });
         }
+        // A pool shipped as its manifest alone (mainnet) is built at first use, checked against it.
+        let mut first_use = None;
+        if manifest.built_at_first_use && manifest.states.iter().any(|e| !dir.join(&e.file).exists()) {
+            first_use = first_use::build_missing::<E>(dir, &manifest).err();
+        }
         let states = manifest
             .states
             .iter()
             .map(|entry| {
                 let file = dir.join(&entry.file);
-                let state: BeaconState<E> = files::read_ssz(&file).map_err(|e| e.to_string())?;
+                let state: BeaconState<E> = files::read_ssz(&file).map_err(|e| match &first_use {
+                    Some(why) => format!("{e} ({why})"),
+                    None => e.to_string(),
+                })?;
                 let root = format!("{:#x}", state.tree_hash_root());
                 if root == entry.root {
                     Ok(Some(state))
@@ -201,7 +225,7 @@ pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path, max_states: Option<u
         add_state(&state, source, out_dir, &mut seen, &mut states)?;
     }
     append_crafted::<E>(tests_root, out_dir, &mut seen, &mut states, &mut warnings)?;
-    let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states };
+    let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states, built_at_first_use: E::PRESET_BASE == "mainnet" };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
     crate::findings::write_atomic(&out_dir.join("manifest.json"), json.as_bytes())
         .map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
@@ -315,7 +339,7 @@ fn append_crafted<E: EthSpec>(tests_root: &Path, out_dir: &Path, seen: &mut BTre
         let source = format!("crafted:{} from {}/phase0/{}", c.name, E::PRESET_BASE, c.case);
         add_state(&state, source, out_dir, seen, states)?;
     }
-    Ok(())
+    wide::append::<E>(tests_root, out_dir, seen, states, warnings)
 }
 
 fn known_tree_data<E: EthSpec>(state: &BeaconState<E>, count: u64) -> Result<Eth1Data, String> {
