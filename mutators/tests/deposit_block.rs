@@ -105,7 +105,7 @@ fn generated_deposits_are_accepted() {
 fn generated_blocks_with_operations_are_accepted() {
     let (states, views, m) = always_valid_generator();
     let mut rng = ChaCha8Rng::seed_from_u64(6);
-    let (mut ok, mut with_ops, mut with_deposits, mut explained, n) = (0, 0, 0, 0, 300);
+    let (mut ok, mut with_ops, mut with_deposits, mut explained, mut full, n) = (0, 0, 0, 0, 0, 300);
     let spec = SpecImpl;
     for i in 0..n {
         let input = m.generate(Kind::Block, &views, &mut rng).unwrap();
@@ -122,6 +122,9 @@ fn generated_blocks_with_operations_are_accepted() {
                 let ops = b.attestations.len() + b.deposits.len() + b.proposer_slashings.len() + b.attester_slashings.len() + b.voluntary_exits.len();
                 with_ops += usize::from(ops > 0);
                 with_deposits += usize::from(!b.deposits.is_empty());
+                // A full block (mutators/src/block.rs FULL_BLOCK): MAX_ATTESTATIONS attestations
+                // and MAX_PROPOSER_SLASHINGS proposer slashings, accepted.
+                full += usize::from(b.attestations.len() == 128 && b.proposer_slashings.len() == 16);
             }
             Err(diverge_types::Reject::ArithmeticOverflow) if b.deposits.iter().any(|d| d.data.amount == u64::MAX) => explained += 1,
             Err(diverge_types::Reject::ProposerIndexMismatch) if block.message.slot / 8 > state.slot / 8 => explained += 1,
@@ -130,11 +133,12 @@ fn generated_blocks_with_operations_are_accepted() {
             Err(reason) => panic!("draw {i}: a generated block on state {} (slot {}, block slot {}) is rejected: {reason:?}", usize::from(sel) % states.len(), state.slot, block.message.slot),
         }
     }
-    println!("block: {ok}/{n} accepted by spec, {with_ops} with at least one operation, {with_deposits} with deposits, {explained} rejected for a known cause");
+    println!("block: {ok}/{n} accepted by spec, {with_ops} with at least one operation, {with_deposits} with deposits, {full} full, {explained} rejected for a known cause");
     assert_eq!(ok + explained, n);
     assert!(ok * 100 >= n * 90, "{ok}/{n} accepted");
     assert!(with_ops * 100 >= n * 80, "{with_ops}/{n} accepted with an operation");
     assert!(with_deposits > 0);
+    assert!(full > 0, "no accepted block with the maximum of attestations and proposer slashings");
 }
 
 #[test]
