@@ -10,6 +10,41 @@ use diverge_types::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod first_use;
+pub mod stats;
+mod wide;
+pub use wide::runs_in_both;
+
+/// `diverge corpus build`'s default state count for a preset (`None`: every vector state):
+/// every one for minimal, 8 for mainnet, where each prepared state costs tens of MB per
+/// implementation. The wide crafted states come on top.
+pub fn default_max_states(preset: &str) -> Option<usize> {
+    (preset == "mainnet").then_some(8)
+}
+
+/// Loads the pool at `dir` ([`StatePool::load`]), first building the states of a pool shipped as
+/// its manifest alone (`built_at_first_use`: mainnet) from the spec vectors, checked against the
+/// manifest (`pool/first_use.rs`). The oracle only reads pools; building writes, so it is here.
+///
+/// # Errors
+/// As [`StatePool::load`]. A first-use build that fails leaves the states it did not build as
+/// unavailable slots, each naming the failure (as for any missing file).
+pub fn load<E: EthSpec>(dir: &Path) -> Result<StatePool<E>, PoolError> {
+    let path = dir.join("manifest.json");
+    let mut failed = None;
+    if let Ok(manifest) = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str::<Manifest>(&t).map_err(|e| e.to_string())) {
+        if manifest.built_at_first_use && manifest.preset == E::PRESET_BASE && manifest.states.iter().any(|e| !dir.join(&e.file).exists()) {
+            failed = first_use::build_missing::<E>(dir, &manifest).err();
+        }
+    }
+    let mut pool = StatePool::load(dir)?;
+    if let Some(why) = failed {
+        for reason in pool.states.iter_mut().filter_map(|s| s.as_mut().err()) {
+            *reason = format!("{reason} ({why})");
+        }
+    }
+    Ok(pool)
+}
 /// The runners whose `pre.ssz_snappy` states enter the pool, in a fixed order (ids are stable for
 /// a given vector set).
 pub const POOL_SOURCES: &[&str] = &["operations", "sanity", "epoch_processing", "finality", "random", "rewards"];
@@ -67,7 +102,7 @@ pub fn build<E: EthSpec>(tests_root: &Path, out_dir: &Path, max_states: Option<u
         add_state(&state, source, out_dir, &mut seen, &mut states)?;
     }
     append_crafted::<E>(tests_root, out_dir, &mut seen, &mut states, &mut warnings)?;
-    let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states };
+    let manifest = Manifest { format: POOL_FORMAT, preset: E::PRESET_BASE.to_string(), spec_version: "v1.1.10".to_string(), states, built_at_first_use: E::PRESET_BASE == "mainnet" };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
     crate::findings::write_atomic(&out_dir.join("manifest.json"), json.as_bytes())
         .map_err(|e| PoolError::Write { path: out_dir.join("manifest.json"), reason: e.to_string() })?;
@@ -181,7 +216,7 @@ fn append_crafted<E: EthSpec>(tests_root: &Path, out_dir: &Path, seen: &mut BTre
         let source = format!("crafted:{} from {}/phase0/{}", c.name, E::PRESET_BASE, c.case);
         add_state(&state, source, out_dir, seen, states)?;
     }
-    Ok(())
+    wide::append::<E>(tests_root, out_dir, seen, states, warnings)
 }
 
 fn known_tree_data<E: EthSpec>(state: &BeaconState<E>, count: u64) -> Result<Eth1Data, String> {

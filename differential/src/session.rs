@@ -2,7 +2,6 @@
 //! findings written before they are reported.
 
 use crate::findings::{Context, FindingStore, RecordedState, RecordedVerdict};
-use crate::pool::StatePool;
 use crate::runner::{Divergence, Execution, Runner, RunnerConfig};
 use crate::target::Target;
 use diverge_oracle::voter::ExternalVoter;
@@ -161,7 +160,7 @@ impl Session {
     /// A missing or malformed pool manifest.
     pub fn with_voters(preset: Preset, pool_dir: &Path, config: RunnerConfig, external: Vec<Box<dyn ExternalVoter>>) -> Result<Session, crate::pool::PoolError> {
         fn typed<E: EthSpec>(pool_dir: &Path, config: RunnerConfig, external: Vec<Box<dyn ExternalVoter>>) -> Result<Box<dyn AnyRunner>, crate::pool::PoolError> {
-            let pool = StatePool::<E>::load(pool_dir)?;
+            let pool = crate::pool::load::<E>(pool_dir)?;
             Ok(Box::new(Typed { runner: Runner::new(pool, config).with_external(external), pool_dir: pool_dir.to_path_buf() }))
         }
         let inner = match preset {

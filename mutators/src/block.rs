@@ -99,9 +99,19 @@ pub fn attestation_at<E: EthSpec, R: Rng>(view: &PoolView<E>, s: u64, rng: &mut 
     })
 }
 
-/// How many of `max` to include: mostly none or a few, sometimes up to the limit.
-fn count<R: Rng>(rng: &mut R, none: f64, max: u64) -> u64 {
-    if rng.gen_bool(none) {
+/// The chance that a generated block tries to carry the maximum of every operation
+/// (`MAX_PROPOSER_SLASHINGS`, `MAX_ATTESTER_SLASHINGS`, `MAX_ATTESTATIONS`, `MAX_VOLUNTARY_EXITS`;
+/// deposits are always exactly the required number, up to `MAX_DEPOSITS`): the list limits and
+/// the per-block loops at their longest. A kind the state cannot fill (too few slashable or
+/// exitable validators) gets as many as it has.
+pub const FULL_BLOCK: f64 = 1.0 / 16.0;
+
+/// How many of `max` to include: mostly none or a few, sometimes up to the limit; `max` itself
+/// in a full block.
+fn count<R: Rng>(rng: &mut R, none: f64, max: u64, full: bool) -> u64 {
+    if full {
+        max
+    } else if rng.gen_bool(none) {
         0
     } else if rng.gen_bool(0.85) {
         rng.gen_range(1..=max.min(3))
@@ -139,6 +149,7 @@ pub fn gen_block<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> Option<
         4..=6 => rng.gen_range(view.slot.checked_add(1)?..=next_epoch_start.max(view.slot.checked_add(1)?)),
         _ => next_epoch_start.max(view.slot.checked_add(1)?).checked_add(rng.gen_range(0..=2))?,
     };
+    let es = s.checked_div(spe)?;
     if s <= view.latest_block_header.slot {
         return None;
     }
@@ -162,9 +173,17 @@ pub fn gen_block<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> Option<
         }
     };
 
+    // A full block draws up to 4 times its count (duplicates of a validator are dropped), and
+    // stops at the count.
+    let full = rng.gen_bool(FULL_BLOCK);
+    let tries = |n: u64| if full { n.saturating_mul(4) } else { n };
     let mut used: BTreeSet<u64> = BTreeSet::new();
     let mut proposer_slashings = Vec::new();
-    for _ in 0..count(rng, 0.7, E::MAX_PROPOSER_SLASHINGS) {
+    let n = count(rng, 0.7, E::MAX_PROPOSER_SLASHINGS, full);
+    for _ in 0..tries(n) {
+        if proposer_slashings.len() as u64 >= n {
+            break;
+        }
         if let Some(ps) = gen_proposer_slashing(view, rng) {
             if used.insert(ps.signed_header_1.message.proposer_index) {
                 proposer_slashings.push(ps);
@@ -172,7 +191,11 @@ pub fn gen_block<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> Option<
         }
     }
     let mut attester_slashings = Vec::new();
-    for _ in 0..count(rng, 0.8, E::MAX_ATTESTER_SLASHINGS) {
+    let n = count(rng, 0.8, E::MAX_ATTESTER_SLASHINGS, full);
+    for _ in 0..tries(n) {
+        if attester_slashings.len() as u64 >= n {
+            break;
+        }
         if let Some(a) = gen_attester_slashing(view, rng) {
             let i1: BTreeSet<u64> = a.attestation_1.attesting_indices.iter().copied().collect();
             let common: Vec<u64> = a.attestation_2.attesting_indices.iter().copied().filter(|i| i1.contains(i)).collect();
@@ -183,13 +206,24 @@ pub fn gen_block<E: EthSpec, R: Rng>(view: &PoolView<E>, rng: &mut R) -> Option<
         }
     }
     let mut attestations = Vec::new();
-    for _ in 0..count(rng, 0.3, E::MAX_ATTESTATIONS) {
+    let n = count(rng, 0.3, E::MAX_ATTESTATIONS, full);
+    for _ in 0..tries(n) {
+        if attestations.len() as u64 >= n {
+            break;
+        }
         attestations.extend(attestation_at(view, s, rng));
     }
     let mut exits = Vec::new();
-    for _ in 0..count(rng, 0.7, E::MAX_VOLUNTARY_EXITS) {
+    let n = count(rng, 0.7, E::MAX_VOLUNTARY_EXITS, full);
+    for _ in 0..tries(n) {
+        if exits.len() as u64 >= n {
+            break;
+        }
         if let Some(x) = gen_voluntary_exit(view, rng) {
-            if used.insert(x.message.validator_index) {
+            // Across an epoch boundary, process_registry_updates ejects every active validator
+            // at EJECTION_BALANCE or below before the block: its exit is already initiated.
+            let ejected = es > e && view.validators.get(usize::try_from(x.message.validator_index).unwrap_or(usize::MAX)).is_some_and(|v| v.effective_balance <= E::EJECTION_BALANCE);
+            if !ejected && used.insert(x.message.validator_index) {
                 exits.push(x);
             }
         }

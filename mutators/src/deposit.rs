@@ -10,9 +10,12 @@
 //! [`tree_marker`]. The generator recomputes the tree from the view and checks the root, so no
 //! extra file is needed.
 //!
-//! Leaf `j` of the tree is [`leaf`]`(registry, j)`: a cycle of [`LEAF_KINDS`] kinds (new
-//! validators with amounts at the boundaries, top-ups, invalid signatures, eth1 withdrawal
-//! credentials, a repeated pubkey). New validators use the spec tests' deterministic keys
+//! Leaf `j` of the tree is [`leaf`]`(registry, j)`: the first [`LEAF_KINDS_PREFIX`] leaves cycle
+//! through [`LEAF_KINDS`] (new validators with amounts at the boundaries, top-ups, invalid
+//! signatures, eth1 withdrawal credentials, a repeated pubkey, a `u64::MAX` top-up), the later
+//! ones through [`WIDE_LEAF_KINDS`] (issue 21: trees longer than `MAX_DEPOSITS`, whose blocks
+//! carry 16 deposits, so no `u64::MAX` top-up that would make every such block invalid; new
+//! validators far above `MAX_EFFECTIVE_BALANCE`, at `EJECTION_BALANCE`, below one increment). New validators use the spec tests' deterministic keys
 //! (secret key `i + 1` for key index `i`, as `eth2spec/test/helpers/keys.py`) at key index
 //! `len(registry) + j`, and carry real signatures, so `--bls real` decides each deposit as the
 //! chain would (the `InvalidSignature` leaves are signed by another key: skipped under real BLS,
@@ -52,7 +55,7 @@ pub fn deposit_signing_root<E: EthSpec>(data: &DepositData) -> Root {
     sign::compute_signing_root(&message, sign::compute_domain(DOMAIN_DEPOSIT, E::GENESIS_FORK_VERSION, Root::ZERO))
 }
 
-/// What leaf `j` of a [`DepositTree`] deposits (`j % LEAF_KINDS.len()`).
+/// What leaf `j` of a [`DepositTree`] deposits ([`leaf_kind`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeafKind {
     /// A new validator, `MAX_EFFECTIVE_BALANCE`, BLS withdrawal credentials, real signature.
@@ -72,9 +75,17 @@ pub enum LeafKind {
     RepeatPubkey,
     /// A top-up of `u64::MAX` Gwei: `increase_balance` overflows uint64.
     TopUpOverflow,
+    /// A new validator with 64 * `MAX_EFFECTIVE_BALANCE` (its effective balance is capped, its
+    /// balance is not).
+    NewFarOverMax,
+    /// A new validator with `EJECTION_BALANCE`.
+    NewAtEjection,
+    /// A new validator with one Gwei under `EFFECTIVE_BALANCE_INCREMENT` (effective balance 0;
+    /// phase0 has no minimum deposit check in `process_deposit`).
+    NewBelowIncrement,
 }
 
-/// The leaf kinds in tree order; leaf `j` is `LEAF_KINDS[j % 8]`.
+/// The leaf kinds in tree order below [`LEAF_KINDS_PREFIX`]: leaf `j < 16` is `LEAF_KINDS[j % 8]`.
 pub const LEAF_KINDS: [LeafKind; 8] = [
     LeafKind::NewMax,
     LeafKind::TopUp,
@@ -86,10 +97,39 @@ pub const LEAF_KINDS: [LeafKind; 8] = [
     LeafKind::TopUpOverflow,
 ];
 
+/// Leaves below this index cycle through [`LEAF_KINDS`] (the 16-leaf trees of the first crafted
+/// states, whose roots are fixed in the shipped manifest); from it on, through [`WIDE_LEAF_KINDS`].
+pub const LEAF_KINDS_PREFIX: u64 = 16;
+
+/// The kinds of leaves `LEAF_KINDS_PREFIX..`: leaf `j` is `WIDE_LEAF_KINDS[(j - 16) % 16]`. Every
+/// kind but [`LeafKind::TopUpOverflow`], new validators above the maximum twice per cycle.
+pub const WIDE_LEAF_KINDS: [LeafKind; 16] = [
+    LeafKind::NewMax,
+    LeafKind::NewFarOverMax,
+    LeafKind::TopUp,
+    LeafKind::NewUnderMax,
+    LeafKind::NewOverMaxEth1Credentials,
+    LeafKind::NewAtEjection,
+    LeafKind::TopUpZeroOtherCredentials,
+    LeafKind::NewMax,
+    LeafKind::InvalidSignature,
+    LeafKind::RepeatPubkey,
+    LeafKind::NewBelowIncrement,
+    LeafKind::NewFarOverMax,
+    LeafKind::TopUp,
+    LeafKind::NewMax,
+    LeafKind::NewOverMaxEth1Credentials,
+    LeafKind::NewUnderMax,
+];
+
 /// The kind of leaf `j`.
 pub fn leaf_kind(j: u64) -> LeafKind {
-    let i = usize::try_from(j.checked_rem(LEAF_KINDS.len() as u64).unwrap_or(0)).unwrap_or(0);
-    LEAF_KINDS.get(i).copied().unwrap_or(LeafKind::NewMax)
+    let (kinds, at): (&[LeafKind], u64) = match j.checked_sub(LEAF_KINDS_PREFIX) {
+        None => (&LEAF_KINDS, j),
+        Some(k) => (&WIDE_LEAF_KINDS, k),
+    };
+    let i = usize::try_from(at.checked_rem(kinds.len() as u64).unwrap_or(0)).unwrap_or(0);
+    kinds.get(i).copied().unwrap_or(LeafKind::NewMax)
 }
 
 fn bls_credentials(pubkey: &BlsPubkey) -> Root {
@@ -114,6 +154,9 @@ pub fn leaf<E: EthSpec>(validators: &[Validator], j: u64) -> Option<DepositData>
     let max = E::MAX_EFFECTIVE_BALANCE;
     match leaf_kind(j) {
         LeafKind::NewMax => new(new_key, max),
+        LeafKind::NewFarOverMax => new(new_key, max.checked_mul(64)?),
+        LeafKind::NewAtEjection => new(new_key, E::EJECTION_BALANCE),
+        LeafKind::NewBelowIncrement => new(new_key, E::EFFECTIVE_BALANCE_INCREMENT.checked_sub(1)?),
         LeafKind::NewUnderMax => new(new_key, max.checked_sub(1)?),
         LeafKind::NewOverMaxEth1Credentials => {
             let pubkey = spec_pubkey(new_key)?;

@@ -56,7 +56,9 @@ fn keys_map_finds_the_pools_keys() {
         }
     }
     println!("key map: the pool's keys found after {} public keys, {:.0} ms", map.len(), start.elapsed().as_secs_f64() * 1e3);
-    assert!(map.len() < 1024, "{} public keys computed for the minimal pool", map.len());
+    // Only as many as the largest registry needs (the map doubles from 64 keys).
+    let largest = states.iter().map(|s| s.validators.len()).max().unwrap();
+    assert!(map.len() <= largest.next_power_of_two(), "{} public keys computed for a pool of at most {largest} validators", map.len());
     assert_eq!(keys::public_key(0), Some(v0.pubkey));
     assert_eq!(keys::secret_scalar(0)[31], 1);
     assert_eq!(keys::secret_scalar(256)[30..], [1, 1]);
@@ -128,18 +130,23 @@ fn signed_inputs_are_valid_for_both_and_corrupted_ones_rejected_by_both() {
             } else if std::env::var("SIG_DEBUG").is_ok() {
                 println!("{}: state {at}: {:?}", kind.name(), spec.as_ref().err());
             }
-            // The same operation with its signatures moved: rejected by both, same reason.
+            // The same operation with its signatures moved: rejected by both, same reason. A move
+            // can leave the signatures as they were (a swap of two equal ones): draw again, and
+            // count only a real change; an operation no move changes in 16 draws counts as not
+            // rejected.
             let mut bad = op.clone();
-            sign::mutate_signature(&views[at], &mut bad, &mut rng);
+            for _ in 0..16 {
+                if sign::signatures(&bad) != sign::signatures(&op) {
+                    break;
+                }
+                sign::mutate_signature(&views[at], &mut bad, &mut rng);
+            }
             if sign::signatures(&bad) != sign::signatures(&op) {
                 let (spec, fast) = judge(&states[at], &operation(bad), BlsMode::Real);
                 assert_eq!(spec.as_ref().err(), fast.as_ref().err(), "{}: corrupted signature judged differently", kind.name());
                 if spec.is_err() {
                     corrupted_rejected += 1;
                 }
-            } else {
-                // A swap of two equal signatures changes nothing: count it as rejected.
-                corrupted_rejected += 1;
             }
             // The unsigned generator's operation (random signature bytes).
             let input = unsigned.generate(kind, &views, &mut rng).unwrap();
@@ -153,7 +160,7 @@ fn signed_inputs_are_valid_for_both_and_corrupted_ones_rejected_by_both() {
         println!("{}: signed {valid}/{N} valid for both; corrupted {corrupted_rejected}/{N} rejected; unsigned {unsigned_rejected}/{N} rejected", kind.name());
         assert!(valid * 100 >= N * 95, "{}: only {valid} of {N} signed inputs valid", kind.name());
         assert_eq!(unsigned_rejected, N, "{}: an input with random signature bytes was accepted", kind.name());
-        assert!(corrupted_rejected * 100 >= N * 95, "{}: only {corrupted_rejected} of {N} corrupted signatures rejected", kind.name());
+        assert_eq!(corrupted_rejected, N, "{}: only {corrupted_rejected} of {N} signatures changed and rejected", kind.name());
     }
 }
 

@@ -39,6 +39,10 @@ pub struct Manifest {
     pub spec_version: String,
     /// The states, in id order.
     pub states: Vec<PoolEntry>,
+    /// The states are not shipped, only this manifest: `diverge::pool::load` builds missing ones
+    /// from the spec vectors and checks them against it. Set for mainnet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub built_at_first_use: bool,
 }
 
 /// Errors reading or building a pool.

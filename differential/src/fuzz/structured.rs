@@ -7,7 +7,7 @@
 //! states are `dkg_types::pool`); every other target keeps [`Havoc`].
 
 use super::mutate::{Havoc, Mutator};
-use crate::pool::{PoolError, StatePool};
+use crate::pool::PoolError;
 use crate::target::Target;
 use diverge_mutators::chain::{ChainInput, ChainPool, StateTransition};
 use diverge_mutators::dkg::{DkgKind, DkgMutator};
@@ -120,7 +120,7 @@ impl PoolMutator {
             return Ok(Self::havoc());
         }
         fn typed<E: EthSpec>(pool_dir: &Path) -> Result<Option<Typed<E>>, PoolError> {
-            let pool = StatePool::<E>::load(pool_dir)?;
+            let pool = crate::pool::load::<E>(pool_dir)?;
             let states: Option<Vec<BeaconState<E>>> = pool.states.into_iter().map(|s| s.ok().flatten()).collect();
             if states.is_none() {
                 eprintln!("diverge fuzz: a state of the pool at {} is unavailable; the structured mutator falls back to havoc", pool_dir.display());
