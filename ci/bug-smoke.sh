@@ -5,7 +5,7 @@
 #
 #   ci/bug-smoke.sh [BUG] [SECONDS]     (default: attestation-committee-index-unchecked 120)
 #
-# BUG is a name or feature of the registry (`diverge list --bugs`: differential/src/bugs.rs), which
+# BUG is a name or feature of the registry (`diverge list --bugs`: differential/oracle/src/bugs.rs), which
 # gives its feature, target and expected signature. The seeds alone must not show the divergence
 # (checked first), so what is found was found by mutation.
 #

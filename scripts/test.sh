@@ -2,7 +2,7 @@
 # The test suite (the README's test command): provides the spec vectors when none are found, lints
 # (the no-panic policy of impls/ included) with default features and with every re-injected bug
 # compiled in, every test of the workspace, then one build per bug: its regression inputs must
-# diverge as the registry says (differential/src/bugs.rs, read through `diverge list --bugs`).
+# diverge as the registry says (differential/oracle/src/bugs.rs, read through `diverge list --bugs`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS=0
@@ -60,7 +60,7 @@ step "isolation tests (test-only fault-injection build)"
 cargo test --locked --release -p diverge --features fault-injection --test isolation
 
 # The bug builds: every bug of the registry, grouped so that no two bugs of a build touch one
-# target (`diverge list --bug-builds`, differential/src/bugs.rs `builds`): 3 builds instead of one
+# target (`diverge list --bug-builds`, differential/oracle/src/bugs.rs `builds`): 3 builds instead of one
 # per bug. Each build runs the bug-checking tests of the crates its bugs live in: phase0 bugs
 # (diverge-fast) bug_regressions (and panic_hooks, which checks crash verdicts through the runner);
 # drand bugs (dkg-drand) the DKG regression, smoke and structured tests and dkg-drand's own

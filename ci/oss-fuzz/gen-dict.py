@@ -20,7 +20,7 @@
 Tokens (libFuzzer dict format: one "\\x.." entry a line, at most 64 bytes each, # comments):
 - SSZ: little-endian u32 offsets a phase0 container's first variable field starts at (its fixed
   part's size, consensus-specs v1.1.10 phase0 containers), small offsets, and the u16 state
-  selector's boundaries (differential/src/target.rs input layout);
+  selector's boundaries (differential/oracle/src/target.rs input layout);
 - the boundary values of shared/design/bugs.md's re-injected bugs: u64 all-ones
   (FAR_FUTURE_EPOCH), 2^63 and 2^63-1 (signed/unsigned confusion, proposer-slashing-overflow),
   MAX_EFFECTIVE_BALANCE = 32e9 Gwei and EJECTION_BALANCE = 16e9 (proposer-index-overflow),

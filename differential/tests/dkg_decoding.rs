@@ -30,7 +30,7 @@ fn load(target: &str, name: &str) -> Vec<u8> {
 /// the kyber pairing check of identity key and identity signature holds on any message), the
 /// model's `KeyValidate` rejects it. A divergence, in Real mode and in AssumeValid mode alike
 /// (AssumeValid skips only the pairing, never key decoding), marked as the known upstream hazard
-/// `IdentityKeyAccepted` (`differential/src/dkg/known.rs`).
+/// `IdentityKeyAccepted` (`differential/oracle/src/dkg/known.rs`).
 #[test]
 fn identity_key_joiner_diverges() {
     let data = load("dkg_packet", "identity-key-joiner");

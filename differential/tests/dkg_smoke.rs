@@ -83,7 +83,7 @@ fn default_builds_only_agree_or_differ_as_allowlisted() {
 }
 
 /// The smoke run alone finds each re-injected bug: a divergence whose signature is one the
-/// registry (`differential/src/bugs.rs`) records for a drand bug of this build. Which of a bug's
+/// registry (`differential/oracle/src/bugs.rs`) records for a drand bug of this build. Which of a bug's
 /// signatures the 100 mutation rounds reach depends on the seed list (pre1343 shows as
 /// `MissingNodesInProposal/Ok` or `Ok/RemainingAndLeavingNodesMustExistInCurrentEpoch`), so any
 /// registered one counts; unregistered signatures do not.

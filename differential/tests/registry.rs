@@ -13,7 +13,7 @@ fn root() -> &'static Path {
 #[test]
 fn repository_agrees_with_the_registry() {
     let problems = check_repository(root());
-    assert!(problems.is_empty(), "the registry (differential/src/bugs.rs) and the repository disagree:\n  {}", problems.join("\n  "));
+    assert!(problems.is_empty(), "the registry (differential/oracle/src/bugs.rs) and the repository disagree:\n  {}", problems.join("\n  "));
 }
 
 /// Names and features are unique, implied features are registered, every bug has a regression.

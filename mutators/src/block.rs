@@ -1,6 +1,6 @@
 //! `block`: valid chain extensions of a pool state, then one field broken.
 //!
-//! The `block` target (`differential/src/target.rs`) runs `state_transition(state,
+//! The `block` target (`differential/oracle/src/target.rs`) runs `state_transition(state,
 //! signed_block, validate_result)` with `validate_result = flags & 1`. With the flag set, the
 //! block signature and `block.state_root == hash_tree_root(post-state)` are checked; the
 //! generator cannot know the post-state root without running a state transition, so generated

@@ -3,7 +3,7 @@
 //! majority, participation toward justification, slashings and exits piling up in one epoch) are
 //! reachable (issue 13, "a `chain` target that applies a short sequence of generated blocks").
 //!
-//! The `chain` target (`differential/src/target.rs`) runs `state_transition(state, block,
+//! The `chain` target (`differential/oracle/src/target.rs`) runs `state_transition(state, block,
 //! validate_result)` for each block in order, `validate_result = flags & 1`, stopping at the first
 //! rejection. Generating block `i + 1` needs the state after block `i`: the generator cannot
 //! compute it (that is the logic under test), so the caller hands over a [`StateTransition`], an

@@ -30,7 +30,7 @@ use dkg_types::{Command, DkgInner, DkgPacket, FirstProposalOptions, Group, Packe
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The two DKG targets (names as in `differential/src/target.rs`).
+/// The two DKG targets (names as in `differential/oracle/src/target.rs`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum DkgKind {
     /// `dkg_packet`: `[pool u8][now i32][packet]`.

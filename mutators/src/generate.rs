@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::marker::PhantomData;
 
-/// The targets this crate mutates structurally (names as in `differential/src/target.rs`).
+/// The targets this crate mutates structurally (names as in `differential/oracle/src/target.rs`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Kind {
     /// `attestation`: SSZ `Attestation`.

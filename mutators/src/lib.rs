@@ -1,6 +1,6 @@
 //! Structure-aware, state-aware mutators for the phase0 fuzz targets (issue 13, first slice).
 //!
-//! Inputs keep the runner's format (`differential/src/target.rs`): `[state selector: u16 LE][SSZ
+//! Inputs keep the runner's format (`differential/oracle/src/target.rs`): `[state selector: u16 LE][SSZ
 //! of the operation]`, the selector picking pool state `selector % pool_len`. [`Structured`]
 //! decodes an input, changes one field, and re-encodes; or generates a fresh operation that is
 //! valid by construction on a pool state seen through a [`PoolView`] (with a tunable probability,

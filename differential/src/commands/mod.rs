@@ -159,7 +159,7 @@ enum Command {
     /// Group the findings below a directory by signature: counts and one example each.
     Triage(findings::TriageArgs),
     /// List the registered implementations, targets (strictness, seeds), supported spec-test
-    /// runners and re-injected bugs (the registry of differential/src/bugs.rs).
+    /// runners and re-injected bugs (the registry of differential/oracle/src/bugs.rs).
     List {
         /// Print everything as one JSON document.
         #[arg(long, conflicts_with_all = ["bugs", "bug_builds"])]

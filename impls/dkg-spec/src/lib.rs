@@ -11,7 +11,7 @@
 //! reports that (`corpora/regressions/dkg_packet/identity-key-joiner.bin`).
 //!
 //! Where dkg.md is silent the spec chooses the plain reading and the differential allowlist
-//! records the known differences from Go (see `differential/src/dkg/allowlist.rs`).
+//! records the known differences from Go (see `differential/oracle/src/dkg/allowlist.rs`).
 
 pub mod bls;
 pub mod edges;

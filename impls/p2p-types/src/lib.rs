@@ -230,7 +230,7 @@ pub trait P2pImpl: Send + Sync {
 }
 
 /// What a component's protocol promises, checked by the oracles of the differential runner
-/// (`differential/src/p2p/`). Written from the protocol's intent and the incident reports, never
+/// (`differential/oracle/src/p2p/`). Written from the protocol's intent and the incident reports, never
 /// from either implementation; implemented by each component's schedule type.
 pub trait Properties: schedule::Component {
     /// The component's observation type (the nodes' `Node::Obs`).

@@ -5,7 +5,7 @@
 //! oracle has an input that trips it and a near miss that does not; [`Quirk`] makes a second,
 //! deliberately different implementation for the disagreement checks.
 //!
-//! Not a protocol under test: it exists only so that `p2p-types` and `differential/src/p2p/` can
+//! Not a protocol under test: it exists only so that `p2p-types` and `differential/oracle/src/p2p/` can
 //! be tested on their own.
 
 use crate::schedule::{Component, Reader, Schedule, Step};
