@@ -91,6 +91,22 @@ pub struct Finding {
     /// Absent in findings recorded before it existed, and under `assume-valid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_seed: Option<String>,
+    /// The git commit of the `diverge` that wrote it ([`crate::BUILD_COMMIT`]). Absent in findings
+    /// recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The campaign's `--seed` (`diverge fuzz`; the community image draws a fresh one per start),
+    /// when a campaign wrote it ([`set_campaign_seed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+static CAMPAIGN_SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Records `seed` (the campaign's `--seed`) in every finding this process writes from now on.
+/// The first call wins.
+pub fn set_campaign_seed(seed: u64) {
+    let _ = CAMPAIGN_SEED.set(seed);
 }
 
 /// Errors reading a finding.
@@ -186,6 +202,8 @@ impl FindingStore {
             created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             replay: format!("diverge replay {}", dir.display()),
             batch_seed: ctx.batch_seed.filter(|_| ctx.bls == BlsMode::Real).map(hex::encode),
+            commit: Some(crate::BUILD_COMMIT.to_string()),
+            seed: CAMPAIGN_SEED.get().copied(),
         };
         let json = serde_json::to_string_pretty(&finding).map_err(std::io::Error::other)?;
         let created = publish_dir(&dir, &[("input.bin", input), ("finding.json", json.as_bytes())])?;

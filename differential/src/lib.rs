@@ -6,6 +6,9 @@
 pub use diverge_oracle::{allowlist, bugs, diff, dkg, hooks, p2p, panics, policy, record, registry, runner, ssz_types, target};
 #[cfg(feature = "fault-injection")]
 pub use diverge_oracle::faults;
+/// The git commit this build is from (`build.rs`: `$DIVERGE_GIT_COMMIT`, else `git rev-parse
+/// HEAD`, else `unknown`), in `diverge --version` and every `finding.json`.
+pub const BUILD_COMMIT: &str = env!("DIVERGE_GIT_COMMIT");
 pub mod vectors;
 pub mod findings;
 pub mod pool;

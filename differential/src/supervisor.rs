@@ -560,6 +560,10 @@ pub struct WorkerOptions {
     /// The sampled paranoid check ([`crate::runner::RunnerConfig::paranoid_one_in`]).
     #[serde(default)]
     pub paranoid_one_in: u32,
+    /// The campaign's `--seed`, recorded in the findings the worker writes
+    /// ([`crate::findings::set_campaign_seed`]).
+    #[serde(default)]
+    pub campaign_seed: Option<u64>,
     /// The built-in loop's mutator (`diverge fuzz --mutator`).
     #[serde(default)]
     pub mutator: crate::fuzz::structured::MutatorKind,

@@ -99,6 +99,8 @@ fn corrupt_findings_are_reported_with_their_path_and_triage_keeps_the_rest() {
         created: 0,
         replay: String::new(),
         batch_seed: None,
+        commit: None,
+        seed: None,
     };
     findings::write_atomic(&good.join("input.bin"), b"abc").unwrap();
     findings::write_atomic(&good.join("finding.json"), serde_json::to_string(&finding).unwrap().as_bytes()).unwrap();

@@ -196,6 +196,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
     let limits = Limits { timeout: Duration::from_secs(args.timeout), rss_limit_mb: args.rss_limit_mb };
     let store = FindingStore { root: args.findings.clone() };
     store.check_writable()?;
+    diverge::findings::set_campaign_seed(args.seed);
     let cleaned = store.clean_staging();
     if cleaned > 0 {
         eprintln!("removed {cleaned} staging director{} of killed runs in {} (never reported findings)", if cleaned == 1 { "y" } else { "ies" }, store.root.display());
@@ -274,7 +275,7 @@ pub fn run(args: FuzzArgs) -> Result<i32> {
         findings: args.findings.clone(),
         engine: "diverge-fuzz".to_string(),
         // One secret batch seed for the whole campaign, every worker and restart alike.
-        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false, paranoid_one_in: args.paranoid_one_in, mutator: args.mutator },
+        options: WorkerOptions { batch_seed: Some(batch_seed), paranoid: false, paranoid_one_in: args.paranoid_one_in, campaign_seed: Some(args.seed), mutator: args.mutator },
         mode: WorkerMode::Fuzz(FuzzWork {
             targets: targets.iter().map(|&t| FuzzTarget { target: t.name().to_string(), corpus: corpus_for(t), start: slot.counters(t) }).collect(),
             // This worker's share of --max-execs per target.

@@ -18,7 +18,7 @@ use diverge_types::{BlsMode, Preset};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "diverge", version, about = "Differential fuzzing of consensus-critical code: every input through every implementation, every disagreement reported.")]
+#[command(name = "diverge", version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("DIVERGE_GIT_COMMIT"), ")"), about = "Differential fuzzing of consensus-critical code: every input through every implementation, every disagreement reported.")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

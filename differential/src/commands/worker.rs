@@ -46,6 +46,9 @@ pub fn run(spec_json: &str) -> i32 {
         paranoid_one_in: spec.options.paranoid_one_in,
         ..RunnerConfig::default()
     };
+    if let Some(seed) = spec.options.campaign_seed {
+        diverge::findings::set_campaign_seed(seed);
+    }
     if let Some(seed) = spec.options.batch_seed {
         config.batch_seed = seed;
     }
