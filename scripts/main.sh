@@ -15,12 +15,12 @@ for d in "${DIVERGE_SPEC_TESTS:-}" ../shared/consensus-spec-tests/tests spec-tes
   # $DIVERGE_SPEC_TESTS, when set, is the only place looked at (impls/test-vectors).
   [ -z "${DIVERGE_SPEC_TESTS:-}" ] || break
 done
-if [ -x target/release/diverge ]; then build_time="seconds when up to date, about 1 min after a change"; else build_time="about 8 min from scratch"; fi
+if [ -x target/release/diverge ]; then build_time="seconds when up to date, a few minutes after a change"; else build_time="about 12 min from scratch, measured on a loaded machine"; fi
 cat >&2 <<PLAN
 main.sh: what this does (times measured on the project's 2-core machine):
   1. spec vectors: $(if [ -n "$vectors" ]; then echo "found in $vectors"; elif [ -n "${DIVERGE_SPEC_TESTS:-}" ]; then echo "DIVERGE_SPEC_TESTS=$DIVERGE_SPEC_TESTS does not exist: step 3 will say so"; else echo "none found: scripts/get-spec-tests.sh downloads them (a minute), or where it cannot, generates them from PyPI's eth2spec 1.1.10 on every core (about 68 min on one core, less with more; once only, into spec-tests/), while step 2 builds"; fi)
   2. cargo build --release -p diverge ($build_time)
-  3. diverge vectors --preset all: every official phase0 vector of both presets through every implementation (about 1.5 min; 85 s measured on a loaded machine)
+  3. diverge vectors --preset all: every official phase0 vector of both presets through every implementation (about 1.5 min: 85-97 s measured on a loaded machine)
   4. diverge fuzz --all for $fuzz_for on all cores from the shipped seeds, findings in findings/ (DIVERGE_FUZZ_DURATION)
 PLAN
 gen=
