@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 mod first_use;
 pub mod stats;
 mod wide;
+pub use first_use::ensure_built;
 pub use wide::runs_in_both;
 
 /// `diverge corpus build`'s default state count for a preset (`None`: every vector state):

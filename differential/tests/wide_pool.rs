@@ -35,12 +35,12 @@ const WIDE: &[&str] = &[
     "leak-gap-6",
     "leak-gap-1100-near-ejection-1024",
     "leak-gap-70-near-ejection",
-    "hysteresis-grid-1024",
-    "slashings-many-below-cap-1024",
-    "slashings-many-at-cap-1024",
-    "slashings-many-above-cap-1024",
-    "exit-churn-one-short-1024",
-    "exit-churn-full-1024",
+    "hysteresis-grid-256",
+    "slashings-many-below-cap-256",
+    "slashings-many-at-cap-256",
+    "slashings-many-above-cap-256",
+    "exit-churn-one-short-256",
+    "exit-churn-full-256",
     "deposit-tree-300-at-16",
     "deposit-tree-300-at-250",
     "deposit-tree-300-at-284",
@@ -113,7 +113,7 @@ fn wide_states_sit_where_their_names_say() {
     }
 
     // Hysteresis: at each threshold the effective balance moves one Gwei past it and not on it.
-    let s = crafted(&pool, "hysteresis-grid-1024");
+    let s = crafted(&pool, "hysteresis-grid-256");
     let u = after(s, EpochStep::EffectiveBalanceUpdates);
     let (down, up) = (inc / E::HYSTERESIS_QUOTIENT * E::HYSTERESIS_DOWNWARD_MULTIPLIER, inc / E::HYSTERESIS_QUOTIENT * E::HYSTERESIS_UPWARD_MULTIPLIER);
     let (mut moved_down, mut held_down, mut moved_up, mut held_up) = (0, 0, 0, 0);
@@ -139,16 +139,16 @@ fn wide_states_sit_where_their_names_say() {
     // above it the same.
     let slashing_penalty = |name: &str| {
         let s = crafted(&pool, name);
-        assert!(s.validators.iter().filter(|v| v.slashed).count() >= 64, "{name}");
+        assert!(s.validators.iter().filter(|v| v.slashed).count() >= 16, "{name}");
         let before: u64 = s.balances.iter().sum();
         before - after(s, EpochStep::Slashings).balances.iter().sum::<u64>()
     };
-    let (below, at, above) = (slashing_penalty("slashings-many-below-cap-1024"), slashing_penalty("slashings-many-at-cap-1024"), slashing_penalty("slashings-many-above-cap-1024"));
+    let (below, at, above) = (slashing_penalty("slashings-many-below-cap-256"), slashing_penalty("slashings-many-at-cap-256"), slashing_penalty("slashings-many-above-cap-256"));
     assert!(below < at && at == above && below > 0, "penalties {below} {at} {above}");
 
-    // Exit churn of a 1,024 registry (32 per epoch on minimal): one short, the next exit takes the
-    // queue epoch; full, the one after.
-    for (name, delay) in [("exit-churn-one-short-1024", 0u64), ("exit-churn-full-1024", 1)] {
+    // Exit churn of a 256 registry (8 per epoch on minimal, above the minimum of 4): one short, the
+    // next exit takes the queue epoch; full, the one after.
+    for (name, delay) in [("exit-churn-one-short-256", 0u64), ("exit-churn-full-256", 1)] {
         let state = crafted(&pool, name);
         let view = PoolView::new(state);
         let v = view.exitable()[0];
@@ -156,7 +156,7 @@ fn wide_states_sit_where_their_names_say() {
         let exit = SignedVoluntaryExit { message: VoluntaryExit { epoch: view.current_epoch(), validator_index: v }, signature: Default::default() };
         SpecImpl.apply(&mut s, &Operation::VoluntaryExit(exit), BlsMode::AssumeValid).unwrap();
         assert_eq!(s.validators[v as usize].exit_epoch, view.current_epoch() + 5 + delay, "{name}");
-        assert_eq!(state.validators.iter().filter(|v| v.exit_epoch == view.current_epoch() + 5).count() as u64, 1024 / E::CHURN_LIMIT_QUOTIENT - 1 + delay, "{name}");
+        assert_eq!(state.validators.iter().filter(|v| v.exit_epoch == view.current_epoch() + 5).count() as u64, 256 / E::CHURN_LIMIT_QUOTIENT - 1 + delay, "{name}");
     }
 
     // Deposits: more than MAX_DEPOSITS outstanding, exactly MAX_DEPOSITS, fewer, across 256.
@@ -185,7 +185,7 @@ fn corpus_stats_sees_the_wide_pool() {
     let s = stats::pool_stats(&minimal());
     assert!(s.unavailable.is_empty(), "{:?}", s.unavailable);
     assert!(s.states.iter().any(|x| x.active >= 4096));
-    assert!(s.states.iter().filter(|x| x.active >= 1024).count() >= 8);
+    assert!(s.states.iter().filter(|x| x.active >= 1024).count() >= 3);
     assert!(s.states.iter().any(|x| x.finality_gap >= 1024));
     assert!(s.states.iter().any(|x| x.outstanding_deposits > E::MAX_DEPOSITS));
     assert!(s.states.iter().any(|x| x.previous_attestations == s.pending_limit && x.current_attestations == s.pending_limit));
@@ -225,5 +225,6 @@ fn mainnet_pool_is_built_at_first_use_and_checked_against_its_manifest() {
     let pool = diverge::pool::load::<MainnetSpec>(&bad).expect("the manifest itself loads");
     let reason = pool.available(0).expect_err("nothing was moved into place");
     assert!(reason.contains("differs from") && reason.contains(&format!("state {last}")), "{reason}");
-    assert!(std::fs::read_dir(&bad).unwrap().count() == 1, "only the manifest is left");
+    let left: std::collections::BTreeSet<String> = std::fs::read_dir(&bad).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, ["manifest.json".to_string(), ".first-use.lock".to_string()].into_iter().collect(), "only the manifest and the builders' lock are left");
 }

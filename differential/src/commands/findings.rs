@@ -105,6 +105,8 @@ pub fn check_pool(pool: &Path) -> Result<()> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("state pool manifest {}: cannot read (build the pool with `diverge corpus build --preset <preset>`; the minimal one is shipped)", path.display()))?;
     serde_json::from_str::<diverge::pool::Manifest>(&text).with_context(|| format!("state pool manifest {}: malformed", path.display()))?;
+    // A pool shipped as its manifest (mainnet) is built here, before any worker loads it.
+    diverge::pool::ensure_built(pool).map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

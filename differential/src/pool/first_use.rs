@@ -28,6 +28,26 @@ fn first_difference(shipped: &[PoolEntry], built: &[PoolEntry]) -> Option<String
 /// No vectors found, a failed build, or a rebuild whose manifest differs from `shipped`.
 pub(super) fn build_missing<E: EthSpec>(dir: &Path, shipped: &Manifest) -> Result<(), String> {
     let tests = crate::vectors::default_tests_dir().map_err(|e| format!("not built: {e}"))?;
+    // One builder at a time (workers of one campaign load the pool at once): the others wait on
+    // the lock, then find the files in place.
+    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(".first-use.lock")).map_err(|e| format!("not built: locking {}: {e}", dir.display()))?;
+    // SAFETY: flock on a file descriptor this function owns; released when `lock` is dropped.
+    #[allow(unsafe_code, reason = "flock(2) has no safe wrapper in std; the descriptor is owned by `lock`")]
+    let locked = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } == 0;
+    if !locked {
+        return Err(format!("not built: cannot lock {}", dir.display()));
+    }
+    if shipped.states.iter().all(|e| dir.join(&e.file).exists()) {
+        return Ok(());
+    }
+    // A builder killed midway (a campaign's end) leaves its directory: remove every one.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".first-use-") && e.path().is_dir() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let tmp = dir.join(format!(".first-use-{}", std::process::id()));
     let start = std::time::Instant::now();
     eprintln!("pool {}: {} states missing, building them from {} (first use) ...", dir.display(), shipped.states.iter().filter(|e| !dir.join(&e.file).exists()).count(), tests.display());
@@ -44,8 +64,28 @@ pub(super) fn build_missing<E: EthSpec>(dir: &Path, shipped: &Manifest) -> Resul
         }
     });
     let _ = std::fs::remove_dir_all(&tmp);
+    drop(lock);
     if outcome.is_ok() {
         eprintln!("pool {}: built and checked against its manifest in {:.1} s", dir.display(), start.elapsed().as_secs_f64());
     }
     outcome
+}
+
+/// Builds a first-use pool's missing states now (see the module doc), for a process that starts
+/// workers: call it before they load the pool, so that they find it built. A pool without
+/// `built_at_first_use`, or with every file present, is left alone.
+///
+/// # Errors
+/// An unreadable manifest, an unknown preset, or the build's error.
+pub fn ensure_built(dir: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).map_err(|e| format!("{}: {e}", dir.join("manifest.json").display()))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", dir.join("manifest.json").display()))?;
+    if !manifest.built_at_first_use || manifest.states.iter().all(|e| dir.join(&e.file).exists()) {
+        return Ok(());
+    }
+    match manifest.preset.as_str() {
+        "minimal" => build_missing::<diverge_types::MinimalSpec>(dir, &manifest),
+        "mainnet" => build_missing::<diverge_types::MainnetSpec>(dir, &manifest),
+        other => Err(format!("unknown preset {other}")),
+    }
 }
