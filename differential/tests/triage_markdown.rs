@@ -80,8 +80,6 @@ fn culprit_field_diff_and_truncated_hex_of_a_recorded_finding() {
         state: RecordedState { id: 3, root: "cd".repeat(32), source: "sanity/blocks/pyspec_tests/x".into() },
         engine: "test",
         batch_seed: None,
-        commit: None,
-        seed: None,
     };
     // Three implementations, two agree: the odd one out is the culprit.
     let big: Vec<u8> = (0..2000u32).map(|i| (i % 253) as u8).collect();
