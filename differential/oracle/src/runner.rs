@@ -586,14 +586,30 @@ mod paranoid_tests {
 
     type E = MinimalSpec;
 
-    /// diverge-fast with a stale-root bug injected into its shared export: `balances` is always
-    /// taken from the prepared base, as if its cached root still equalled the base's.
-    struct StaleBalances;
+    /// diverge-fast with a bug injected into its shared export only: `corrupt` edits what
+    /// `export_owned` returns (the full copy, `export`, stays right), as a stale cached root would.
+    struct CorruptExport {
+        name: &'static str,
+        corrupt: fn(&FastState<E>, &mut BeaconState<E>),
+    }
 
-    impl Phase0Impl<E> for StaleBalances {
+    /// `balances` always taken from the prepared base, as if its cached root still equalled the base's.
+    const STALE_BALANCES: CorruptExport = CorruptExport {
+        name: "stale",
+        corrupt: |state, out| {
+            if let Some(base) = &state.base {
+                out.balances = base.balances.clone();
+            }
+        },
+    };
+
+    /// Off by one slot on every execution.
+    const WRONG_SLOT: CorruptExport = CorruptExport { name: "wrong-slot", corrupt: |_, out| out.slot = out.slot.wrapping_add(1) };
+
+    impl Phase0Impl<E> for CorruptExport {
         type State = FastState<E>;
         fn name(&self) -> &'static str {
-            "stale"
+            self.name
         }
         fn version(&self) -> &'static str {
             "test"
@@ -605,11 +621,9 @@ mod paranoid_tests {
             Phase0Impl::<E>::export(&FastImpl, state)
         }
         fn export_owned(&self, state: FastState<E>) -> BeaconState<E> {
-            let base = state.base.clone();
+            let before = state.clone();
             let mut out = FastImpl.export_owned(state);
-            if let Some(base) = base {
-                out.balances = base.balances.clone();
-            }
+            (self.corrupt)(&before, &mut out);
             out
         }
         fn apply(&self, state: &mut FastState<E>, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject> {
@@ -633,45 +647,6 @@ mod paranoid_tests {
         sampled(implementation, pre, paranoid, 0)
     }
 
-    /// diverge-fast whose shared export is off by one slot on every execution.
-    struct WrongSlot;
-
-    impl Phase0Impl<E> for WrongSlot {
-        type State = FastState<E>;
-        fn name(&self) -> &'static str {
-            "wrong-slot"
-        }
-        fn version(&self) -> &'static str {
-            "test"
-        }
-        fn prepare(&self, state: &BeaconState<E>) -> Result<FastState<E>, Reject> {
-            FastImpl.prepare(state)
-        }
-        fn export(&self, state: &FastState<E>) -> BeaconState<E> {
-            Phase0Impl::<E>::export(&FastImpl, state)
-        }
-        fn export_owned(&self, state: FastState<E>) -> BeaconState<E> {
-            let mut out = FastImpl.export_owned(state);
-            out.slot = out.slot.wrapping_add(1);
-            out
-        }
-        fn apply(&self, state: &mut FastState<E>, op: &Operation<E>, bls: BlsMode) -> Result<(), Reject> {
-            FastImpl.apply(state, op, bls)
-        }
-        fn compute_shuffled_index(&self, index: u64, index_count: u64, seed: &Root) -> Result<u64, Reject> {
-            Phase0Impl::<E>::compute_shuffled_index(&FastImpl, index, index_count, seed)
-        }
-        fn get_rewards_deltas(&self, state: &FastState<E>) -> Result<RewardsDeltas, Reject> {
-            FastImpl.get_rewards_deltas(state)
-        }
-        fn initialize_beacon_state_from_eth1(&self, h: Root, t: u64, d: &[Deposit]) -> Result<BeaconState<E>, Reject> {
-            FastImpl.initialize_beacon_state_from_eth1(h, t, d)
-        }
-        fn is_valid_genesis_state(&self, state: &BeaconState<E>) -> Result<bool, Reject> {
-            Phase0Impl::<E>::is_valid_genesis_state(&FastImpl, state)
-        }
-    }
-
     fn sampled<I: Phase0Impl<E>>(implementation: I, pre: &BeaconState<E>, paranoid: bool, paranoid_one_in: u32) -> Prepared<E, I> {
         let states = vec![implementation.prepare(pre)];
         Prepared { implementation, states, batch_seed: [7; 32], paranoid, paranoid_one_in, executions: std::sync::atomic::AtomicU32::new(0) }
@@ -685,7 +660,7 @@ mod paranoid_tests {
         let pre = crate::files::read_ssz::<BeaconState<E>>(&case).unwrap();
         let op = Operation::Slots(2 * <E as EthSpec>::SLOTS_PER_EPOCH);
         let _ = take_paranoid_mismatches();
-        let stale = sampled(WrongSlot, &pre, false, 3);
+        let stale = sampled(WRONG_SLOT, &pre, false, 3);
         let results: Vec<_> = (0..7).map(|_| stale.execute(0, &op, BlsMode::AssumeValid).map(|s| s.slot)).collect();
         let internal: Vec<_> = results.iter().filter(|r| **r == Err(Reject::Internal)).collect();
         assert_eq!(internal.len(), 3, "executions 0, 3 and 6 of 7 are checked");
@@ -707,12 +682,12 @@ mod paranoid_tests {
         let _ = take_paranoid_mismatches();
 
         // Without the check the stale field passes as a valid post-state with the old balances.
-        let hidden = prepared(StaleBalances, &pre, false).execute(0, &op, BlsMode::AssumeValid).unwrap();
+        let hidden = prepared(STALE_BALANCES, &pre, false).execute(0, &op, BlsMode::AssumeValid).unwrap();
         assert_eq!(*hidden.balances, *pre.balances);
         assert!(take_paranoid_mismatches().is_empty());
 
         // With it: `Internal`, and the mismatch names the field.
-        assert_eq!(prepared(StaleBalances, &pre, true).execute(0, &op, BlsMode::AssumeValid), Err(Reject::Internal));
+        assert_eq!(prepared(STALE_BALANCES, &pre, true).execute(0, &op, BlsMode::AssumeValid), Err(Reject::Internal));
         let found = take_paranoid_mismatches();
         assert_eq!(found.len(), 1, "{found:?}");
         let m = found.first().unwrap();
