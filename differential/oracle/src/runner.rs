@@ -132,7 +132,7 @@ impl<E: EthSpec, I: Phase0Impl<E>> PreparedImpl<E> for Prepared<E, I> {
 impl<E: EthSpec, I: Phase0Impl<E>> Prepared<E, I> {
     /// The post-state the runner compares ([`PreparedImpl::execute`]), cross-checked in paranoid mode.
     fn export(&self, state: I::State) -> Result<BeaconState<E>, Reject> {
-        let sampled = self.paranoid_one_in > 0 && self.executions.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.paranoid_one_in == 0;
+        let sampled = self.paranoid_one_in > 0 && self.executions.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(self.paranoid_one_in);
         if !self.paranoid && !sampled {
             return Ok(self.implementation.export_owned(state));
         }
