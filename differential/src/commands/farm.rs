@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process from the command line")]
 pub enum FarmCommand {
     /// Run AFL++ instances per target on this machine (one -M, the others -S, diversified), sharing
     /// DIR/<target> with other machines and `diverge fuzz --sync-dir DIR`; turn every AFL++ crash
