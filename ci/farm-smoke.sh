@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the AFL++ farm (docs/farm.md): `diverge farm afl` with one instance on one
 # target for the given time, reusing ci/engines-smoke.sh's AFL++ build, its metrics endpoint
-# scraped while it runs (AFL++ executions must be counted there), a clean stop and exit 0 (no new
-# finding on the default build).
+# scraped while it runs (AFL++ executions must be counted there), the plan it reports (one -M with
+# the dictionary and AFL_FINAL_SYNC), a clean stop and exit 0 (no new finding on the default build).
 #   ci/farm-smoke.sh [SECONDS] [TARGET]      (default: 20 attestation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,4 +28,11 @@ else
   echo "   metrics during the run: diverge_afl_execs_total{target=\"$t\"} $execs"
 fi
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   final:", json.dumps(d)[:400])' "$work/farm.json" || status=1
+# The one-core plan (docs/farm.md): the -M with the dictionary and the final sync.
+python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["plan"]
+print("   plan:", "; ".join(i["kind"] + ": " + i["command"] for i in p))
+ok = len(p) == 1 and p[0]["kind"] == "main" and " -x" in p[0]["command"] and "AFL_FINAL_SYNC=1" in p[0]["command"]
+sys.exit(0 if ok else "FAIL: unexpected one-core plan")' "$work/farm.json" || status=1
 exit $status

@@ -30,9 +30,30 @@ pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 /// Marker file of an instance directory that mirrors another machine's instance (its queue only).
 pub const MIRROR_MARKER: &str = ".diverge-mirror";
 
+/// The file AFL++ writes in a `-M` instance's directory (`src/afl-fuzz-init.c`); `-S` instances
+/// import only from directories holding it.
+pub const MAIN_NODE_MARKER: &str = "is_main_node";
+
 /// AFL++ power schedules, in the order instances get them (`-p`; AFL++ `docs/fuzzing_in_depth.md`
 /// "Using multiple cores": vary the schedules across secondaries).
 pub const SCHEDULES: [&str; 8] = ["fast", "explore", "coe", "exploit", "rare", "lin", "quad", "seek"];
+
+/// What the farm gives its AFL++ instances beyond the target binary: the inputs of [`plan`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The CmpLog build of the target (`-c BINARY`, built with `AFL_LLVM_CMPLOG=1`), for the
+    /// CmpLog instances; none: no CmpLog instance.
+    pub cmplog_binary: Option<PathBuf>,
+    /// Structure-aware custom mutator library (`AFL_CUSTOM_MUTATOR_LIBRARY`; diverge's:
+    /// `mutators/afl`, `libdiverge_afl_mutator.so`).
+    pub custom_mutator: Option<PathBuf>,
+    /// The target's dictionary (`-x FILE`, libFuzzer/AFL++ `"token"` lines, as
+    /// `ci/oss-fuzz/gen-dict.py` writes it), for every instance.
+    pub dictionary: Option<PathBuf>,
+    /// `AFL_TESTCACHE_SIZE`, MB of test cases each instance keeps in memory (0: not set, AFL++'s
+    /// default).
+    pub testcache_mb: u64,
+}
 
 /// One AFL++ instance of the farm: its name and the settings that diversify it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -49,12 +70,18 @@ pub struct InstancePlan {
     pub schedule: &'static str,
     /// MOpt mutator scheduling (`-L 0`).
     pub mopt: bool,
-    /// CmpLog (`-c 0`: the binary itself must be built with AFL++'s LLVM plugins).
-    pub cmplog: bool,
-    /// Structure-aware custom mutator library (`AFL_CUSTOM_MUTATOR_LIBRARY`), on half the
-    /// instances (odd indices) when one is given (diverge's: `mutators/afl`,
-    /// `libdiverge_afl_mutator.so`).
+    /// Old sequential queue cycling (`-Z`).
+    pub old_queue: bool,
+    /// CmpLog: `-c <the CmpLog binary> -l <level>`, level `AT` (arithmetic and transformations)
+    /// on the first CmpLog instance, `2` on a second one.
+    pub cmplog: Option<(PathBuf, &'static str)>,
+    /// Custom mutator library (`AFL_CUSTOM_MUTATOR_LIBRARY`), on the odd instances when one is
+    /// given.
     pub custom_mutator: Option<PathBuf>,
+    /// Dictionary (`-x`).
+    pub dictionary: Option<PathBuf>,
+    /// `AFL_TESTCACHE_SIZE` in MB (0: unset).
+    pub testcache_mb: u64,
 }
 
 /// Keeps `[A-Za-z0-9._-]` of a machine name, replacing the rest with `_` (AFL++ uses the instance
@@ -70,32 +97,73 @@ pub fn hostname() -> String {
     sanitize_name(&raw)
 }
 
-/// The instances of one machine for one target: `cores` instances, index 0 `-M`, the others `-S`;
-/// schedules rotate through [`SCHEDULES`]; MOpt (`-L 0`) on indices 1, 4, 7, ... (a third);
-/// CmpLog on index 1 only, when `cmplog` (and `cores >= 2`); the custom mutator on odd indices,
-/// which then take no MOpt: AFL++ 4.x refuses the two together ("MOpt and custom mutator are
-/// mutually exclusive", `src/afl-fuzz-mutators.c` `setup_custom_mutators`), and such an
-/// instance exits at start.
-pub fn plan(machine: &str, target: &str, cores: usize, cmplog: bool, custom_mutator: Option<&Path>) -> Vec<InstancePlan> {
-    (0..cores.max(1))
-        .map(|k| {
-            let custom_mutator = custom_mutator.filter(|_| k % 2 == 1).map(Path::to_path_buf);
-            InstancePlan {
-                name: format!("{machine}-{target}-{k}"),
-                target: target.to_string(),
-                index: k,
-                main: k == 0,
-                schedule: SCHEDULES[k % SCHEDULES.len()],
-                mopt: k % 3 == 1 && custom_mutator.is_none(),
-                cmplog: cmplog && k == 1,
-                custom_mutator,
-            }
+/// The instances of one machine for one target, after AFL++'s `docs/fuzzing_in_depth.md`
+/// section 3c "Using multiple cores" (AFLplusplus/AFLplusplus, commit 00723df):
+///
+/// - `cores` instances, index 0 `-M` (`main-$HOSTNAME`: here `<machine>-<target>-0`), the others
+///   `-S`; the `-M` runs AFL++'s defaults ("the defaults are already usually best", 3a) plus
+///   `AFL_FINAL_SYNC=1`, so its queue, the one other machines copy, holds everything at the end;
+/// - power schedules rotate through [`SCHEDULES`] ("run with a different power schedule");
+/// - CmpLog ("one or two should fuzz the target with CMPLOG/redqueen, at least one cmplog instance
+///   should follow transformations (`-l AT`)"): with a CmpLog binary, instance 1 runs
+///   `-c <cmplog binary> -l AT` (instance 0 when `cores == 1`, the only instance), and from 8 cores
+///   instance `cores / 2` runs `-l 2` too; each with `AFL_CMPLOG_ONLY_NEW=1` (the farm resumes
+///   its queues, `AFL_AUTORESUME`, and imports seeds CmpLog has seen: "if you have ... a corpus
+///   from a previous run");
+/// - the custom mutator on the odd instances (half the secondaries);
+/// - MOpt (`-L 0`, "a quarter to a third [of the secondaries]"): `ceil((cores-1)/4)` secondaries
+///   without the custom mutator, those without CmpLog first: AFL++ 4.x refuses MOpt with a custom
+///   mutator ("MOpt and custom mutator are mutually exclusive", `src/afl-fuzz-mutators.c`
+///   `setup_custom_mutators`), so with one at 2 cores (its only secondary runs the mutator) there is
+///   no MOpt instance;
+/// - `-Z` ("a few instances should use the old queue cycling"): `max(1, (cores-1)/5)` secondaries,
+///   the highest indices not running MOpt first (the docs' CI advice: 20%);
+/// - on every instance `AFL_IMPORT_FIRST=1` ("load test cases from other fuzzers in the campaign
+///   first"), `AFL_TESTCACHE_SIZE` ("a value between 50-500MB is recommended") and the dictionary
+///   (`-x`, 3a "Adding a dictionary is helpful").
+///
+/// With one core the only instance is the `-M`: no `-S` variation exists to give (CmpLog aside).
+pub fn plan(machine: &str, target: &str, cores: usize, options: &PlanOptions) -> Vec<InstancePlan> {
+    let cores = cores.max(1);
+    let secondaries = cores.saturating_sub(1);
+    let custom_on = |k: usize| options.custom_mutator.is_some() && k % 2 == 1;
+    let mut cmplog_at: Vec<(usize, &'static str)> = Vec::new();
+    if options.cmplog_binary.is_some() {
+        cmplog_at.push((if cores == 1 { 0 } else { 1 }, "AT"));
+        if cores >= 8 {
+            cmplog_at.push((cores / 2, "2"));
+        }
+    }
+    let is_cmplog = |k: usize| cmplog_at.iter().any(|(i, _)| *i == k);
+    // MOpt: secondaries without the custom mutator, those without CmpLog first, lowest index first.
+    let mut eligible: Vec<usize> = (1..cores).filter(|&k| !custom_on(k)).collect();
+    eligible.sort_by_key(|&k| (is_cmplog(k), k));
+    let mopt: Vec<usize> = eligible.into_iter().take(secondaries.div_ceil(4)).collect();
+    // -Z: highest secondaries, those without MOpt first.
+    let z_count = if secondaries == 0 { 0 } else { (secondaries / 5).max(1) };
+    let mut by_z: Vec<usize> = (1..cores).rev().collect();
+    by_z.sort_by_key(|k| mopt.contains(k));
+    let old_queue: Vec<usize> = by_z.into_iter().take(z_count).collect();
+    (0..cores)
+        .map(|k| InstancePlan {
+            name: format!("{machine}-{target}-{k}"),
+            target: target.to_string(),
+            index: k,
+            main: k == 0,
+            schedule: SCHEDULES.get(k % SCHEDULES.len()).copied().unwrap_or("fast"),
+            mopt: mopt.contains(&k),
+            old_queue: old_queue.contains(&k),
+            cmplog: options.cmplog_binary.as_ref().and_then(|b| cmplog_at.iter().find(|(i, _)| *i == k).map(|(_, level)| (b.clone(), *level))),
+            custom_mutator: options.custom_mutator.clone().filter(|_| custom_on(k)),
+            dictionary: options.dictionary.clone(),
+            testcache_mb: options.testcache_mb,
         })
         .collect()
 }
 
 impl InstancePlan {
-    /// The `afl-fuzz` arguments: `-i SEEDS -o ROOT -M|-S NAME -p SCHEDULE [-L 0] [-c 0] -- BINARY`.
+    /// The `afl-fuzz` arguments:
+    /// `-i SEEDS -o ROOT -M|-S NAME -p SCHEDULE [-L 0] [-Z] [-c CMPLOG -l LEVEL] [-x DICT] -- BINARY`.
     pub fn args(&self, seeds: &Path, sync_root: &Path, binary: &Path) -> Vec<std::ffi::OsString> {
         let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), seeds.into(), "-o".into(), sync_root.into()];
         a.push(if self.main { "-M" } else { "-S" }.into());
@@ -105,25 +173,86 @@ impl InstancePlan {
         if self.mopt {
             a.extend(["-L".into(), "0".into()]);
         }
-        if self.cmplog {
-            a.extend(["-c".into(), "0".into()]);
+        if self.old_queue {
+            a.push("-Z".into());
+        }
+        if let Some((bin, level)) = &self.cmplog {
+            a.extend(["-c".into(), bin.into(), "-l".into(), (*level).into()]);
+        }
+        if let Some(dict) = &self.dictionary {
+            a.extend(["-x".into(), dict.into()]);
         }
         a.push("--".into());
         a.push(binary.into());
         a
     }
 
-    /// One line for people: `attestation m-attestation-1 -S -p explore -L 0`.
+    /// The AFL++ environment variables this plan sets (the farm adds its fixed ones: `AFL_NO_UI`,
+    /// `AFL_AUTORESUME`, ...): `AFL_IMPORT_FIRST=1`, `AFL_TESTCACHE_SIZE`, `AFL_FINAL_SYNC=1` on
+    /// the `-M`, `AFL_CMPLOG_ONLY_NEW=1` on CmpLog instances, `AFL_CUSTOM_MUTATOR_LIBRARY`.
+    pub fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut e: Vec<(&'static str, std::ffi::OsString)> = vec![("AFL_IMPORT_FIRST", "1".into())];
+        if self.testcache_mb > 0 {
+            e.push(("AFL_TESTCACHE_SIZE", self.testcache_mb.to_string().into()));
+        }
+        if self.main {
+            e.push(("AFL_FINAL_SYNC", "1".into()));
+        }
+        if self.cmplog.is_some() {
+            e.push(("AFL_CMPLOG_ONLY_NEW", "1".into()));
+        }
+        if let Some(lib) = &self.custom_mutator {
+            e.push(("AFL_CUSTOM_MUTATOR_LIBRARY", lib.into()));
+        }
+        e
+    }
+
+    /// What kind of instance this is, for people and for per-kind measurements: `main`, then
+    /// `+mopt`, `+Z`, `+cmplog`, `+custom` as they apply (`plain` for a secondary with none).
+    pub fn kind(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if self.main {
+            parts.push("main");
+        }
+        if self.mopt {
+            parts.push("mopt");
+        }
+        if self.old_queue {
+            parts.push("Z");
+        }
+        if self.cmplog.is_some() {
+            parts.push("cmplog");
+        }
+        if self.custom_mutator.is_some() {
+            parts.push("custom");
+        }
+        if parts.is_empty() {
+            "plain".into()
+        } else {
+            parts.join("+")
+        }
+    }
+
+    /// One line for people: `m-attestation-1 -S -p explore -L 0 -Z -c CMPLOG -l AT -x +custom-mutator`.
     pub fn describe(&self) -> String {
         let mut s = format!("{} {} -p {}", self.name, if self.main { "-M" } else { "-S" }, self.schedule);
         if self.mopt {
             s.push_str(" -L 0");
         }
-        if self.cmplog {
-            s.push_str(" -c 0");
+        if self.old_queue {
+            s.push_str(" -Z");
+        }
+        if let Some((bin, level)) = &self.cmplog {
+            s.push_str(&format!(" -c {} -l {level}", bin.display()));
+        }
+        if self.dictionary.is_some() {
+            s.push_str(" -x");
         }
         if self.custom_mutator.is_some() {
             s.push_str(" +custom-mutator");
+        }
+        if self.main {
+            s.push_str(" AFL_FINAL_SYNC=1");
         }
         s
     }
@@ -298,26 +427,40 @@ pub struct MirrorStats {
     pub copied: usize,
     /// Instance directories skipped because they are local (live) in the destination.
     pub local: usize,
+    /// Instance directories skipped because they are not `-M` (without `all_instances`).
+    pub secondaries: usize,
 }
 
-/// Copies every instance queue of farm directory `from` into farm directory `to`, so the AFL++
-/// instances (and `diverge fuzz --sync-dir` processes) under `to` import them: for each
+/// Copies the `-M` instance queues of farm directory `from` into farm directory `to`, so the
+/// AFL++ instances (and `diverge fuzz --sync-dir` processes) under `to` import them. Only `-M`
+/// directories (those holding AFL++'s [`MAIN_NODE_MARKER`]) are copied, unless `all_instances`:
+/// AFL++'s `docs/fuzzing_in_depth.md` 3d "Using multiple machines for fuzzing": "As the `-M
+/// main-$HOSTNAME` instance syncs to all `-S` secondaries as well as to other fuzzers, you have to
+/// copy only this directory to the other machines" (`all_instances` is for machines that run only
+/// `diverge fuzz --sync-dir`, which has no `-M`). For each copied
 /// `from/<target>/<instance>/queue/id:*`, the files missing from `to/<target>/<instance>/queue/`
-/// are copied in id order, except files modified in the last [`SETTLE`] (each written under a dot-name, then renamed, so a reader never sees a
-/// partial file), and `to/<target>/<instance>/.diverge-mirror` marks the directory as a mirror. An
+/// are copied in id order, except files modified in the last [`SETTLE`] (each written under a
+/// dot-name, then renamed, so a reader never sees a partial file); the marker is copied along (the
+/// `-S` instances of `to` then import the mirror too, as after the docs' rsync of the whole
+/// directory), and `to/<target>/<instance>/.diverge-mirror` marks the directory as a mirror. An
 /// instance directory that exists in `to` without that marker belongs to a process running
 /// there: it is never written. Mirrors in `from` are copied too (a hub forwards between
 /// machines). Run it both ways for two-way sync.
 ///
 /// # Errors
 /// Listing, reading or writing failed (with the path).
-pub fn mirror_queues(from: &Path, to: &Path) -> std::io::Result<MirrorStats> {
+pub fn mirror_queues(from: &Path, to: &Path, all_instances: bool) -> std::io::Result<MirrorStats> {
     let ctx = |p: &Path, e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()));
     let mut stats = MirrorStats::default();
     for (target, root) in sync_roots(from) {
         for (instance, idir) in subdirs(&root) {
             let queue = idir.join("queue");
             if !queue.is_dir() {
+                continue;
+            }
+            let is_main = idir.join(MAIN_NODE_MARKER).is_file();
+            if !is_main && !all_instances {
+                stats.secondaries += 1;
                 continue;
             }
             let dest = to.join(&target).join(&instance);
@@ -329,6 +472,9 @@ pub fn mirror_queues(from: &Path, to: &Path) -> std::io::Result<MirrorStats> {
             std::fs::create_dir_all(&dest_queue).map_err(|e| ctx(&dest_queue, e))?;
             if !dest.join(MIRROR_MARKER).exists() {
                 std::fs::write(dest.join(MIRROR_MARKER), format!("{}\n", idir.display())).map_err(|e| ctx(&dest, e))?;
+            }
+            if is_main && !dest.join(MAIN_NODE_MARKER).exists() {
+                std::fs::write(dest.join(MAIN_NODE_MARKER), b"").map_err(|e| ctx(&dest, e))?;
             }
             stats.instances += 1;
             let mut names: Vec<String> = std::fs::read_dir(&queue)
@@ -478,26 +624,84 @@ impl CrashLedger {
 mod tests {
     use super::*;
 
+    fn opts(cmplog: bool, custom: bool) -> PlanOptions {
+        PlanOptions {
+            cmplog_binary: cmplog.then(|| PathBuf::from("/bin/cmplog/t")),
+            custom_mutator: custom.then(|| PathBuf::from("/lib/m.so")),
+            dictionary: Some(PathBuf::from("/d/t.dict")),
+            testcache_mb: 100,
+        }
+    }
+
+    fn kinds(p: &[InstancePlan]) -> Vec<String> {
+        p.iter().map(InstancePlan::kind).collect()
+    }
+
+    fn args(i: &InstancePlan) -> String {
+        i.args(Path::new("seeds"), Path::new("root"), Path::new("bin")).iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+    }
+
+    fn env(i: &InstancePlan) -> String {
+        i.env().iter().map(|(k, v)| format!("{k}={}", v.to_string_lossy())).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The instance kinds per core count, with and without the custom mutator (CmpLog binary given).
     #[test]
-    fn plan_diversifies_and_names_instances_per_machine() {
-        let p = plan("m1", "attestation", 4, true, Some(Path::new("/lib/m.so")));
-        let names: Vec<&str> = p.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["m1-attestation-0", "m1-attestation-1", "m1-attestation-2", "m1-attestation-3"]);
-        assert!(p[0].main && p.iter().skip(1).all(|i| !i.main));
-        assert_eq!(p.iter().filter(|i| i.cmplog).count(), 1);
-        assert_eq!(p.iter().filter(|i| i.custom_mutator.is_some()).count(), 2);
-        // AFL++ refuses MOpt with a custom mutator: instance 1 has the mutator, so no MOpt.
-        assert!(p.iter().all(|i| !(i.mopt && i.custom_mutator.is_some())));
-        assert!(p[1].custom_mutator.is_some() && !p[1].mopt && !p[0].mopt);
+    fn plan_per_core_count_with_and_without_the_custom_mutator() {
+        let table: [(usize, bool, &[&str]); 8] = [
+            (1, false, &["main+cmplog"]),
+            (1, true, &["main+cmplog"]),
+            (2, false, &["main", "mopt+Z+cmplog"]),
+            (2, true, &["main", "Z+cmplog+custom"]),
+            (4, false, &["main", "cmplog", "mopt", "Z"]),
+            (4, true, &["main", "cmplog+custom", "mopt", "Z+custom"]),
+            (8, false, &["main", "cmplog", "mopt", "mopt", "cmplog", "plain", "plain", "Z"]),
+            (8, true, &["main", "cmplog+custom", "mopt", "custom", "cmplog", "custom", "mopt", "Z+custom"]),
+        ];
+        for (cores, custom, want) in table {
+            let p = plan("m1", "attestation", cores, &opts(true, custom));
+            assert_eq!(kinds(&p), want, "{cores} cores, custom mutator {custom}");
+            // Shared by every count: one -M named per machine, AFL_FINAL_SYNC on it only, the
+            // dictionary, AFL_IMPORT_FIRST and the test cache everywhere, no MOpt with the custom
+            // mutator (AFL++ refuses the pair), CmpLog with -l AT first and AFL_CMPLOG_ONLY_NEW.
+            assert_eq!(p.iter().map(|i| i.name.clone()).collect::<Vec<_>>(), (0..cores).map(|k| format!("m1-attestation-{k}")).collect::<Vec<_>>());
+            assert_eq!(p.iter().filter(|i| i.main).map(|i| i.index).collect::<Vec<_>>(), [0]);
+            for i in &p {
+                assert!(!(i.mopt && i.custom_mutator.is_some()), "{}", i.describe());
+                let (a, e) = (args(i), env(i));
+                assert!(a.contains(" -x /d/t.dict -- bin"), "{a}");
+                assert!(e.starts_with("AFL_IMPORT_FIRST=1 AFL_TESTCACHE_SIZE=100"), "{e}");
+                assert_eq!(e.contains("AFL_FINAL_SYNC=1"), i.main, "{e}");
+                assert_eq!(e.contains("AFL_CMPLOG_ONLY_NEW=1"), i.cmplog.is_some(), "{e}");
+                assert_eq!(e.contains("AFL_CUSTOM_MUTATOR_LIBRARY=/lib/m.so"), i.custom_mutator.is_some(), "{e}");
+                assert!(!a.contains("-c 0"), "{a}");
+            }
+            let levels: Vec<&str> = p.iter().filter_map(|i| i.cmplog.as_ref().map(|(_, l)| *l)).collect();
+            assert_eq!(levels.first(), Some(&"AT"));
+            // MOpt on a quarter to a third of the secondaries, rounded up, where the mutator allows.
+            let secondaries = cores - 1;
+            let mopt = p.iter().filter(|i| i.mopt).count();
+            if custom && cores == 2 {
+                assert_eq!(mopt, 0);
+            } else {
+                assert_eq!(mopt, secondaries.div_ceil(4));
+            }
+            assert_eq!(p.iter().filter(|i| i.old_queue).count(), if cores == 1 { 0 } else { (secondaries / 5).max(1) });
+        }
+        // Full command lines of the 4-core plan with the mutator.
+        let p = plan("m1", "attestation", 4, &opts(true, true));
+        assert_eq!(args(&p[0]), "-i seeds -o root -M m1-attestation-0 -p fast -x /d/t.dict -- bin");
+        assert_eq!(args(&p[1]), "-i seeds -o root -S m1-attestation-1 -p explore -c /bin/cmplog/t -l AT -x /d/t.dict -- bin");
+        assert_eq!(args(&p[2]), "-i seeds -o root -S m1-attestation-2 -p coe -L 0 -x /d/t.dict -- bin");
+        assert_eq!(args(&p[3]), "-i seeds -o root -S m1-attestation-3 -p exploit -Z -x /d/t.dict -- bin");
+        assert_eq!(env(&p[0]), "AFL_IMPORT_FIRST=1 AFL_TESTCACHE_SIZE=100 AFL_FINAL_SYNC=1");
+        assert_eq!(env(&p[3]), "AFL_IMPORT_FIRST=1 AFL_TESTCACHE_SIZE=100 AFL_CUSTOM_MUTATOR_LIBRARY=/lib/m.so");
         let schedules: HashSet<&str> = p.iter().map(|i| i.schedule).collect();
         assert_eq!(schedules.len(), 4);
-        let args: Vec<String> = p[1].args(Path::new("seeds"), Path::new("root"), Path::new("bin")).iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(args.join(" "), "-i seeds -o root -S m1-attestation-1 -p explore -c 0 -- bin");
-        // Without a custom mutator, a third of the instances get MOpt (1, 4, 7, ...).
-        let plain = plan("m", "t", 8, false, None);
-        assert!(plain.iter().all(|i| !i.cmplog && i.custom_mutator.is_none()));
-        assert_eq!(plain.iter().filter(|i| i.mopt).map(|i| i.index).collect::<Vec<_>>(), [1, 4, 7]);
-        assert_eq!(plan("m", "t", 8, false, Some(Path::new("/lib/m.so"))).iter().filter(|i| i.mopt).map(|i| i.index).collect::<Vec<_>>(), [4]);
+        // No CmpLog binary, no dictionary, no cache size: none of them appear.
+        let plain = plan("m", "t", 8, &PlanOptions::default());
+        assert!(plain.iter().all(|i| i.cmplog.is_none() && i.custom_mutator.is_none() && !args(i).contains("-x") && !env(i).contains("TESTCACHE")));
+        assert_eq!(kinds(&plain), ["main", "mopt", "mopt", "plain", "plain", "plain", "plain", "Z"]);
         assert_eq!(sanitize_name("a b/c"), "a_b_c");
     }
 

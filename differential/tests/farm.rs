@@ -166,11 +166,19 @@ fn crash_pass_turns_afl_crash_files_into_findings_once() {
 }
 
 #[test]
-fn sync_mirrors_queues_but_never_writes_a_local_instance() {
+fn sync_mirrors_main_queues_but_never_writes_a_local_instance() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     let qa = a.join("attestation/m1-attestation-0/queue");
     fs::create_dir_all(&qa).unwrap();
+    // AFL++'s mark of a -M instance: only those are copied (docs/fuzzing_in_depth.md 3d).
+    fs::write(a.join("attestation/m1-attestation-0/is_main_node"), b"").unwrap();
+    // A -S instance and a `diverge fuzz` worker: their finds reach other machines through the -M.
+    for s in ["m1-attestation-1", "m1-77-w0"] {
+        let q = a.join("attestation").join(s).join("queue");
+        fs::create_dir_all(&q).unwrap();
+        fs::write(q.join("id:000000,orig:s"), b"s").unwrap();
+    }
     fs::write(qa.join("id:000000,time:0,orig:x"), b"x").unwrap();
     fs::write(qa.join("id:000001,src:000000"), b"y").unwrap();
     fs::create_dir_all(qa.join(".state")).unwrap();
@@ -179,6 +187,7 @@ fn sync_mirrors_queues_but_never_writes_a_local_instance() {
     let clash = a.join("attestation/m2-attestation-0/queue");
     fs::create_dir_all(&clash).unwrap();
     fs::write(clash.join("id:000000,x"), b"from a").unwrap();
+    fs::write(a.join("attestation/m2-attestation-0/is_main_node"), b"").unwrap();
     let qb = b.join("attestation/m2-attestation-0/queue");
     fs::create_dir_all(&qb).unwrap();
     fs::write(qb.join("id:000000,orig:z"), b"z").unwrap();
@@ -191,6 +200,11 @@ fn sync_mirrors_queues_but_never_writes_a_local_instance() {
     let mirrored = b.join("attestation/m1-attestation-0");
     assert_eq!(queue_files(&mirrored.join("queue")), ["id:000000,time:0,orig:x", "id:000001,src:000000"]);
     assert!(mirrored.join(".diverge-mirror").is_file());
+    // The mark comes along, so the -S instances of b import the mirror too.
+    assert!(mirrored.join("is_main_node").is_file());
+    for s in ["m1-attestation-1", "m1-77-w0"] {
+        assert!(!b.join("attestation").join(s).exists(), "{s}: not a -M, not copied");
+    }
     assert_eq!(fs::read(qb.join("id:000000,orig:z")).unwrap(), b"z");
     assert_eq!(queue_files(&qb), ["id:000000,orig:z"], "a local instance is never written");
     // Incremental: only the new file is copied.
@@ -199,6 +213,13 @@ fn sync_mirrors_queues_but_never_writes_a_local_instance() {
     let out = Command::new(BIN).args(["farm", "sync", "--once", "--from"]).arg(&a).arg("--to").arg(&b).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 file(s) copied"), "{}", text(&out));
     assert_eq!(fs::read(mirrored.join("queue/id:000002,src:000001")).unwrap(), b"w");
+    // --all-instances: every queue (machines running only `diverge fuzz --sync-dir`).
+    let out = Command::new(BIN).args(["farm", "sync", "--once", "--all-instances", "--from"]).arg(&a).arg("--to").arg(&b).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 file(s) copied"), "{}", text(&out));
+    for s in ["m1-attestation-1", "m1-77-w0"] {
+        assert_eq!(queue_files(&b.join("attestation").join(s).join("queue")), ["id:000000,orig:s"]);
+        assert!(!b.join("attestation").join(s).join("is_main_node").exists(), "{s}: a -S stays a -S");
+    }
 }
 
 /// The AFL++ engine binary of attestation, which `ci/engines-smoke.sh` builds; the test that needs
@@ -251,6 +272,17 @@ fn farm_afl_on_two_simulated_machines_moves_entries_across() {
         doc["instances"][0]["corpus_imported"].as_u64().unwrap_or(0)
     };
     let (ia, ib) = (imported(&fa), imported(&fb));
+    // The plan as docs/farm.md states it for one core: the -M with the final sync and the
+    // dictionary, which AFL++ loaded (its log says how many tokens).
+    for (out, dir, name) in [(&fa, &a, "ma"), (&fb, &b, "mb")] {
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let plan = &doc["plan"][0];
+        assert_eq!(plan["kind"], "main", "{doc}");
+        let command = plan["command"].as_str().unwrap();
+        assert!(command.contains(" -M ") && command.contains(" -x") && command.contains("AFL_FINAL_SYNC=1"), "{command}");
+        let log = fs::read_to_string(dir.join(format!(".farm/{name}/logs/{name}-attestation-0.log"))).unwrap();
+        assert!(log.contains(" extras."), "AFL++ loaded no dictionary: {log}");
+    }
     let from_other = |dir: &Path, me: &str, other: &str| queue_files(&dir.join(format!("attestation/{me}-attestation-0/queue"))).iter().filter(|f| f.contains(&format!("sync:{other}-attestation-0"))).count();
     eprintln!("ma imported {ia} ({} files from mb), mb imported {ib} ({} files from ma)", from_other(&a, "ma", "mb"), from_other(&b, "mb", "ma"));
     assert!(ia + ib > 0, "no AFL++ instance imported across machines");

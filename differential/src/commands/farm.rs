@@ -21,27 +21,44 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process from the command line")]
 pub enum FarmCommand {
     /// Run AFL++ instances per target on this machine (one -M, the others -S, diversified), sharing
     /// DIR/<target> with other machines and `diverge fuzz --sync-dir DIR`; turn every AFL++ crash
     /// into a finding; print the status; stop cleanly on Ctrl-C or --duration. Exit 1 when a new
     /// finding was written.
-    #[command(long_about = "Run AFL++ instances per target on this machine: for every target, \
-        --cores instances named <machine>-<target>-<k> with `afl-fuzz -o DIR/<target>`, instance 0 \
-        `-M`, the others `-S`, diversified: power schedules (-p fast, explore, coe, exploit, rare, \
-        lin, quad, seek in turn), MOpt (-L 0) on instances 1, 4, 7..., CmpLog (-c 0) on instance 1 \
-        with --cmplog, a custom mutator library (AFL_CUSTOM_MUTATOR_LIBRARY) on odd instances with \
-        --custom-mutator (those take no MOpt: AFL++ refuses the two together).\n\n\
-        CmpLog needs binaries built with AFL++'s LLVM plugins (`cargo afl config --build --force \
-        --plugins`, nightly rustc and an LLVM matching rustc's); on a machine without them (no \
-        matching LLVM) leave --cmplog off. --custom-mutator takes any AFL++ custom mutator library; \
-        diverge's structure-aware one is `cargo build --release -p diverge-afl-mutator` \
-        (target/release/libdiverge_afl_mutator.so).\n\n\
+    #[command(long_about = "Run AFL++ instances per target on this machine, as AFL++'s \
+        docs/fuzzing_in_depth.md (3c, 3d) describes: for every target, --cores instances named \
+        <machine>-<target>-<k> with `afl-fuzz -o DIR/<target>`.\n\n\
+        Which instance gets what, and why:\n\
+        - instance 0 is the -M: AFL++'s defaults (the docs: the defaults are usually best) and \
+        AFL_FINAL_SYNC=1 (a last import from every instance at the stop), because its queue is what \
+        other machines copy;\n\
+        - the others are -S, each varied: power schedules in turn (-p fast, explore, coe, exploit, \
+        rare, lin, quad, seek);\n\
+        - CmpLog with --cmplog: instance 1 (instance 0 when --cores 1) runs `-c <CmpLog binary> -l AT` \
+        (the docs: one or two CmpLog instances, at least one following transformations), from 8 cores \
+        instance cores/2 runs `-l 2` too, both with AFL_CMPLOG_ONLY_NEW=1 (the farm resumes its \
+        queues); the other instances run the plain binary at full speed;\n\
+        - --custom-mutator LIB (AFL_CUSTOM_MUTATOR_LIBRARY) on the odd instances;\n\
+        - MOpt (-L 0) on a quarter of the secondaries, rounded up (the docs: a quarter to a third), \
+        never on a custom-mutator instance (AFL++ refuses the two together): at --cores 2 with \
+        --custom-mutator there is none;\n\
+        - -Z (old queue cycling) on one secondary in five, at least one (the highest index);\n\
+        - every instance: -x <the target's dictionary> (ci/oss-fuzz/gen-dict.py's, written to \
+        DIR/.farm/<machine>/dict/; --no-dict leaves it out), AFL_IMPORT_FIRST=1 (load the other \
+        instances' entries first), AFL_TESTCACHE_SIZE=--testcache-mb.\n\
+        The farm prints each instance's line (and its kind: main, mopt, Z, cmplog, custom) at start.\n\n\
         Binaries: --afl-bin DIR (default targets/target/afl/release), built with `cd targets && \
         CARGO_TARGET_DIR=target/afl cargo afl build --release --no-default-features --features afl \
-        --bin <target>` (what --build runs; --features adds e.g. a bug-<name> feature). afl-fuzz: \
-        --afl-fuzz, else cargo-afl's (~/.local/share/afl.rs/rustc-*/afl.rs-*/afl/bin/afl-fuzz), \
-        else afl-fuzz on PATH.\n\n\
+        --bin <target>` (what --build runs; --features adds e.g. a bug-<name> feature). CmpLog \
+        binaries: --cmplog-bin DIR (default targets/target/afl-cmplog/release), the same build with \
+        AFL_LLVM_CMPLOG=1 and CARGO_TARGET_DIR=target/afl-cmplog (--build --cmplog builds them \
+        too); cargo-afl needs AFL++'s LLVM plugins for it (`cargo afl config --build --force \
+        --plugins`, an LLVM matching rustc's). --custom-mutator takes any AFL++ custom mutator \
+        library; diverge's structure-aware one is `cargo build --release -p diverge-afl-mutator` \
+        (target/release/libdiverge_afl_mutator.so). afl-fuzz: --afl-fuzz, else cargo-afl's \
+        (~/.local/share/afl.rs/rustc-*/afl.rs-*/afl/bin/afl-fuzz), else afl-fuzz on PATH.\n\n\
         Every --crash-interval seconds and at the end, each new AFL++ crash file of this machine's \
         instances is run through the runner in a worker process (as `diverge run` does): its \
         finding (signature, finding.json) is written to --findings (the runner is this diverge \
@@ -49,14 +66,16 @@ pub enum FarmCommand {
         DIR/.farm/<machine>/crashes.tsv and deduplicated by input hash. Every --status-interval \
         seconds and at the end, a table per instance from its fuzzer_stats (exec/s, execs, paths, \
         imported, crashes, last new path). AFL++ imports the queues of the other instances of \
-        DIR/<target> every --afl-sync-minutes (AFL_SYNC_TIME; -M instances twice as often).\n\n\
+        DIR/<target> every --afl-sync-minutes (AFL_SYNC_TIME; -M instances twice as often). Other \
+        machines need only the -M directories (`diverge farm sync`).\n\n\
         Exit status: 1 when a new finding was written (not a known upstream hazard), 0 otherwise, \
         2 on a usage or setup error.")]
     Afl(AflArgs),
-    /// Copy the instance queues of one farm directory into another (AFL++ instances and
+    /// Copy the -M instance queues of one farm directory into another (AFL++ instances and
     /// `diverge fuzz` processes under --to import them): how machines without a shared file system
-    /// sync, with rsync in between (README "Fuzz farm"). Runs every --every seconds until Ctrl-C
-    /// or --duration, or once with --once.
+    /// sync, with rsync in between (docs/farm.md). Only -M directories (holding AFL++'s
+    /// is_main_node): the -M has imported its secondaries' finds (AFL++ docs/fuzzing_in_depth.md
+    /// 3d). Runs every --every seconds until Ctrl-C or --duration, or once with --once.
     Sync(SyncArgs),
     /// Print the status of every AFL++ instance under a farm directory (from its fuzzer_stats).
     Status(StatusArgs),
@@ -95,9 +114,19 @@ pub struct AflArgs {
     /// The afl-fuzz executable.
     #[arg(long, value_name = "PATH")]
     afl_fuzz: Option<PathBuf>,
-    /// CmpLog on instance 1 (-c 0): only for binaries built with AFL++'s LLVM plugins.
+    /// CmpLog instances (`-c <CmpLog binary> -l AT`, instance 1; a second with `-l 2` from 8
+    /// cores), running the binaries of --cmplog-bin (built with AFL_LLVM_CMPLOG=1).
     #[arg(long)]
     cmplog: bool,
+    /// Directory of the CmpLog builds of the targets (default: targets/target/afl-cmplog/release).
+    #[arg(long, value_name = "DIR", requires = "cmplog")]
+    cmplog_bin: Option<PathBuf>,
+    /// No dictionary (default: `-x` the target's, generated by ci/oss-fuzz/gen-dict.py).
+    #[arg(long)]
+    no_dict: bool,
+    /// AFL_TESTCACHE_SIZE, MB of test cases each instance caches in memory (0: AFL++'s default).
+    #[arg(long, value_name = "MB", default_value_t = 50)]
+    testcache_mb: u64,
     /// A custom mutator library for half the instances (diverge's structure-aware one:
     /// target/release/libdiverge_afl_mutator.so).
     #[arg(long, value_name = "LIB")]
@@ -157,6 +186,10 @@ pub struct SyncArgs {
     /// Farm directory to copy into (this machine's --sync-dir).
     #[arg(long, value_name = "DIR")]
     to: PathBuf,
+    /// Copy every instance queue, not only the -M ones (for machines that run only `diverge fuzz
+    /// --sync-dir`, which has no -M).
+    #[arg(long)]
+    all_instances: bool,
     /// Also copy --to into --from (two farm directories on one host or a shared mount).
     #[arg(long)]
     both: bool,
@@ -344,38 +377,64 @@ fn find_afl_fuzz(given: Option<&Path>) -> Result<PathBuf> {
     bail!("afl-fuzz not found (install cargo-afl: `bash ci/install-engines.sh afl`, or pass --afl-fuzz PATH)")
 }
 
-/// The AFL++ binaries, built first with `--build`.
-fn afl_binaries(args: &AflArgs, targets: &[Target]) -> Result<PathBuf> {
+/// The AFL++ binaries (and, with --cmplog, the CmpLog builds), built first with `--build`: the
+/// directory of each.
+fn afl_binaries(args: &AflArgs, targets: &[Target]) -> Result<(PathBuf, Option<PathBuf>)> {
     let root = diverge::vectors::repository_root();
     let dir = args.afl_bin.clone().unwrap_or_else(|| root.join("targets/target/afl/release"));
+    let cmplog_dir = args.cmplog.then(|| args.cmplog_bin.clone().unwrap_or_else(|| root.join("targets/target/afl-cmplog/release")));
+    let mut features = "afl".to_string();
+    if let Some(f) = &args.features {
+        features.push(',');
+        features.push_str(f);
+    }
+    let bins = targets.iter().map(|t| format!("--bin {}", t.name())).collect::<Vec<_>>().join(" ");
+    let build_cmd = |target_dir: &str, cmplog: bool| format!("(cd targets && {}CARGO_TARGET_DIR={target_dir} cargo afl build --release --no-default-features --features {features} {bins})", if cmplog { "AFL_LLVM_CMPLOG=1 " } else { "" });
     if args.build {
-        let mut features = "afl".to_string();
-        if let Some(f) = &args.features {
-            features.push(',');
-            features.push_str(f);
-        }
-        let mut cmd = Command::new("cargo");
-        cmd.current_dir(root.join("targets")).env("CARGO_TARGET_DIR", "target/afl").args(["afl", "build", "--release", "--no-default-features", "--features", &features]);
-        for t in targets {
-            cmd.args(["--bin", t.name()]);
-        }
-        eprintln!("farm: building: (cd targets && CARGO_TARGET_DIR=target/afl cargo afl build --release --no-default-features --features {features} {})", targets.iter().map(|t| format!("--bin {}", t.name())).collect::<Vec<_>>().join(" "));
-        let status = cmd.status().context("running cargo afl build (is cargo-afl installed? `bash ci/install-engines.sh afl`)")?;
-        if !status.success() {
-            bail!("cargo afl build failed ({status})");
+        let builds: &[(&str, bool)] = if args.cmplog { &[("target/afl", false), ("target/afl-cmplog", true)] } else { &[("target/afl", false)] };
+        for &(target_dir, cmplog) in builds {
+            let mut cmd = Command::new("cargo");
+            cmd.current_dir(root.join("targets")).env("CARGO_TARGET_DIR", target_dir).args(["afl", "build", "--release", "--no-default-features", "--features", &features]);
+            if cmplog {
+                cmd.env("AFL_LLVM_CMPLOG", "1");
+            }
+            for t in targets {
+                cmd.args(["--bin", t.name()]);
+            }
+            eprintln!("farm: building: {}", build_cmd(target_dir, cmplog));
+            let status = cmd.status().context("running cargo afl build (is cargo-afl installed? `bash ci/install-engines.sh afl`)")?;
+            if !status.success() {
+                bail!("cargo afl build failed ({status})");
+            }
         }
     }
     for t in targets {
         let bin = dir.join(t.name());
         if !bin.is_file() {
-            bail!(
-                "{}: no AFL++ binary; build it with `cd targets && CARGO_TARGET_DIR=target/afl cargo afl build --release --no-default-features --features afl --bin {}` (or pass --build, or --afl-bin DIR)",
-                bin.display(),
-                t.name()
-            );
+            bail!("{}: no AFL++ binary; build it with `{}` (or pass --build, or --afl-bin DIR)", bin.display(), build_cmd("target/afl", false));
+        }
+        if let Some(c) = &cmplog_dir {
+            let bin = c.join(t.name());
+            if !bin.is_file() {
+                bail!("{}: no CmpLog build; build it with `{}` (needs cargo-afl's LLVM plugins), or pass --build, or --cmplog-bin DIR", bin.display(), build_cmd("target/afl-cmplog", true));
+            }
         }
     }
-    Ok(dir)
+    Ok((dir, cmplog_dir))
+}
+
+/// The dictionary of `target` (`ci/oss-fuzz/gen-dict.py <target>`, the OSS-Fuzz build's), written
+/// to `dir/<target>.dict`.
+fn write_dictionary(target: Target, dir: &Path) -> Result<PathBuf> {
+    let script = diverge::vectors::repository_root().join("ci/oss-fuzz/gen-dict.py");
+    let out = Command::new("python3").arg(&script).arg(target.name()).output().with_context(|| format!("running python3 {} (or pass --no-dict)", script.display()))?;
+    if !out.status.success() {
+        bail!("{} {} failed ({}): {} (or pass --no-dict)", script.display(), target.name(), out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let path = dir.join(format!("{}.dict", target.name()));
+    std::fs::write(&path, &out.stdout).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(path)
 }
 
 fn absolute(p: &Path) -> Result<PathBuf> {
@@ -420,7 +479,9 @@ fn afl(args: AflArgs) -> Result<i32> {
     let machine = farm::sanitize_name(&args.name.clone().unwrap_or_else(farm::hostname));
     let cores = args.cores.max(1);
     let preset: Preset = args.runner.preset.into();
-    let bin_dir = absolute(&afl_binaries(&args, &targets)?)?;
+    let (bin_dir, cmplog_dir) = afl_binaries(&args, &targets)?;
+    let bin_dir = absolute(&bin_dir)?;
+    let cmplog_dir = cmplog_dir.as_deref().map(absolute).transpose()?;
     let afl_fuzz = find_afl_fuzz(args.afl_fuzz.as_deref())?;
     if let Some(lib) = &args.custom_mutator {
         if !lib.is_file() {
@@ -441,11 +502,19 @@ fn afl(args: AflArgs) -> Result<i32> {
 
     let stop = stop_flag();
     let mut instances: Vec<Instance> = Vec::new();
+    // What each instance runs, for the report (per-kind measurements read it).
+    let mut planned: Vec<serde_json::Value> = Vec::new();
     for &t in &targets {
         let seeds = absolute(&default_corpus_dir(preset, t))?;
         let root = dir.join(t.name());
         std::fs::create_dir_all(&root).with_context(|| format!("{}: cannot create", root.display()))?;
-        for plan in farm::plan(&machine, t.name(), cores, args.cmplog, custom.as_deref()) {
+        let options = farm::PlanOptions {
+            cmplog_binary: cmplog_dir.as_ref().map(|d| d.join(t.name())),
+            custom_mutator: custom.clone(),
+            dictionary: if args.no_dict { None } else { Some(write_dictionary(t, &own.join("dict"))?) },
+            testcache_mb: args.testcache_mb,
+        };
+        for plan in farm::plan(&machine, t.name(), cores, &options) {
             let log = logs.join(format!("{}.log", plan.name));
             let file = std::fs::File::create(&log).with_context(|| format!("{}: cannot create", log.display()))?;
             let mut cmd = Command::new(&afl_fuzz);
@@ -475,11 +544,12 @@ fn afl(args: AflArgs) -> Result<i32> {
             if !args.bind_cores {
                 cmd.env("AFL_NO_AFFINITY", "1");
             }
-            if let Some(lib) = &plan.custom_mutator {
-                cmd.env("AFL_CUSTOM_MUTATOR_LIBRARY", lib);
+            for (k, v) in plan.env() {
+                cmd.env(k, v);
             }
             let child = cmd.spawn().with_context(|| format!("starting {}", afl_fuzz.display()))?;
-            eprintln!("farm: {} {} (pid {}, log {})", t.name(), plan.describe(), child.id(), log.display());
+            eprintln!("farm: {} [{}] {} (pid {}, log {})", t.name(), plan.kind(), plan.describe(), child.id(), log.display());
+            planned.push(serde_json::json!({"instance": plan.name, "target": t.name(), "kind": plan.kind(), "command": plan.describe()}));
             instances.push(Instance { plan, child: Some(child), log });
         }
     }
@@ -581,7 +651,7 @@ fn afl(args: AflArgs) -> Result<i32> {
         eprintln!("warning: {w}");
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let code = report(&status, &exited, &pass, Some(&machine), elapsed, args.json)?;
+    let code = report(&status, &planned, &exited, &pass, Some(&machine), elapsed, args.json)?;
     if all_exited {
         bail!("every AFL++ instance exited before the end of the campaign (their logs are above)");
     }
@@ -600,16 +670,17 @@ fn afl_stats(s: &InstanceStatus, now: u64) -> AflFuzzerStats {
     }
 }
 
-/// The final report: per instance status, instances that exited early (`exited`: name and exit
-/// status), crash-pass counts and findings; exit code 1 when a new finding was written.
-fn report(status: &[InstanceStatus], exited: &[(String, String)], pass: &CrashPass, machine: Option<&str>, elapsed: f64, json: bool) -> Result<i32> {
+/// The final report: per instance status, the plan of `farm afl`'s instances (`planned`: instance,
+/// target, kind, command), instances that exited early (`exited`: name and exit status),
+/// crash-pass counts and findings; exit code 1 when a new finding was written.
+fn report(status: &[InstanceStatus], planned: &[serde_json::Value], exited: &[(String, String)], pass: &CrashPass, machine: Option<&str>, elapsed: f64, json: bool) -> Result<i32> {
     let findings: Vec<&FarmFinding> = pass.findings.values().collect();
     let exited_json: Vec<serde_json::Value> = exited.iter().map(|(name, status)| serde_json::json!({"instance": name, "status": status})).collect();
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "machine": machine, "secs": elapsed, "instances": status, "exited_early": exited_json, "findings": findings,
+                "machine": machine, "secs": elapsed, "instances": status, "plan": planned, "exited_early": exited_json, "findings": findings,
                 "crashes": {"ran": pass.ran, "duplicates": pass.duplicates, "not_reproduced": pass.not_reproduced, "recorded": pass.ledger.len()},
                 "new_findings": pass.new_count(),
             }))?
@@ -644,11 +715,11 @@ fn sync(args: SyncArgs) -> Result<i32> {
     let mut total = 0usize;
     loop {
         let mut line = Vec::new();
-        let s = farm::mirror_queues(&args.from, &args.to)?;
+        let s = farm::mirror_queues(&args.from, &args.to, args.all_instances)?;
         total += s.copied;
         line.push(format!("{} -> {}: {} file(s) from {} instance(s)", args.from.display(), args.to.display(), s.copied, s.instances));
         if args.both {
-            let s = farm::mirror_queues(&args.to, &args.from)?;
+            let s = farm::mirror_queues(&args.to, &args.from, args.all_instances)?;
             total += s.copied;
             line.push(format!("{} -> {}: {} file(s) from {} instance(s)", args.to.display(), args.from.display(), s.copied, s.instances));
         }
@@ -694,5 +765,5 @@ fn crashes(args: CrashesArgs) -> Result<i32> {
     let start = Instant::now();
     pass.pass(&args.sync_dir, args.name.as_deref(), &say)?;
     let (status, _) = farm::read_status(&args.sync_dir, args.name.as_deref());
-    report(&status, &[], &pass, args.name.as_deref(), start.elapsed().as_secs_f64(), args.json)
+    report(&status, &[], &[], &pass, args.name.as_deref(), start.elapsed().as_secs_f64(), args.json)
 }
